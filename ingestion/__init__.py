@@ -1,0 +1,1 @@
+"""Intake of the anti-corruption strategy returns (PCTN) into the warehouse."""

@@ -1,0 +1,132 @@
+"""DDL of the schemas the intake owns: `registry`, `raw` and `audit`.
+
+The `raw` tables are generated from the contract so a column added there appears
+in the loader, the suites and the table at once. dbt owns every other schema.
+All statements are idempotent (`if not exists`) so every entry point may call
+`ensure_schema` first.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from ingestion.contract.sources import LINEAGE_COLUMNS, SOURCES, Source
+
+STATIC_DDL = """
+create schema if not exists registry;
+create schema if not exists raw;
+create schema if not exists audit;
+
+create table if not exists registry.file_contents (
+    sha256      text primary key,
+    size_bytes  bigint not null,
+    content     bytea not null,
+    stored_at   timestamptz not null default now()
+);
+comment on table registry.file_contents is
+    'Originals of every return, byte for byte, keyed by SHA-256: the shared archive that every worker reads.';
+
+create table if not exists registry.files (
+    file_id          bigserial primary key,
+    sha256           text not null unique references registry.file_contents (sha256),
+    file_name        text not null,
+    source           text,
+    unit_code        text,
+    period_code      text,
+    version          integer,
+    received_at      timestamptz not null default now(),
+    processed_at     timestamptz,
+    status           text not null default 'received'
+        check (status in ('received', 'loaded', 'rejected', 'superseded')),
+    superseded_by    bigint references registry.files (file_id),
+    rows_read        integer,
+    rows_loaded      integer,
+    rows_quarantined integer,
+    rows_flagged     integer,
+    reject_code      text,
+    reject_reason_vi text,
+    reject_reason_en text,
+    archive_path     text
+);
+create index if not exists files_return_idx on registry.files (source, unit_code, period_code);
+comment on table registry.files is
+    'One row per distinct file received (same bytes twice = one row). status: loaded, rejected, superseded.';
+
+create table if not exists registry.receipts (
+    receipt_id  bigserial primary key,
+    sha256      text not null references registry.file_contents (sha256),
+    file_name   text not null,
+    received_at timestamptz not null default now(),
+    outcome     text not null check (outcome in ('new', 'duplicate'))
+);
+comment on table registry.receipts is 'Every time a file was offered to the intake, including byte-identical resends.';
+
+create table if not exists audit.quarantine (
+    file_id      bigint not null references registry.files (file_id),
+    row_number   integer not null,
+    column_name  text,
+    value        text,
+    rule         text not null,
+    severity     text not null check (severity in ('row', 'warn')),
+    reason_vi    text not null,
+    reason_en    text not null,
+    row_data     jsonb
+);
+create index if not exists quarantine_file_idx on audit.quarantine (file_id);
+comment on table audit.quarantine is
+    'Problems found in rows: severity row = row quarantined (not loaded); warn = row loaded and flagged. Personal data pseudonymised.';
+
+create table if not exists audit.validation_results (
+    run_id             text not null,
+    file_id            bigint not null references registry.files (file_id),
+    suite              text not null,
+    expectation_type   text not null,
+    rule               text not null,
+    column_name        text,
+    severity           text not null,
+    success            boolean not null,
+    element_count      integer,
+    unexpected_count   integer,
+    unexpected_sample  jsonb,
+    run_at             timestamptz not null
+);
+create index if not exists validation_results_file_idx on audit.validation_results (file_id);
+
+create table if not exists audit.feedback_files (
+    file_id     bigint primary key references registry.files (file_id),
+    file_name   text not null,
+    kind        text not null check (kind in ('receipt', 'problems', 'rejection')),
+    content     bytea not null,
+    sha256      text not null,
+    created_at  timestamptz not null default now()
+);
+comment on table audit.feedback_files is 'Feedback workbook for the sending unit, one per return.';
+"""
+
+
+def raw_table_ddl(source: Source) -> str:
+    """`create table` for one source's raw rows, derived from the contract."""
+    cols = [f"    {name} {sql}" for name, sql in LINEAGE_COLUMNS]
+    cols += [f"    {c.load_name} {c.sql_type}" for c in source.columns]
+    cols.append("    extra_columns jsonb")
+    cols.append("    primary key (file_id, row_number)")
+    body = ",\n".join(cols)
+    return (
+        f"create table if not exists raw.{source.raw_table} (\n{body}\n);\n"
+        f"comment on table raw.{source.raw_table} is "
+        f"'Rows of {source.code} returns ({source.name_vi}) that passed validation, one per record per file.';\n"
+    )
+
+
+def ddl() -> str:
+    return STATIC_DDL + "\n".join(raw_table_ddl(s) for s in SOURCES.values())
+
+
+def ensure_schema(conn: psycopg.Connection) -> None:
+    """Create the intake's schemas and tables if they do not exist yet.
+
+    An advisory lock serialises concurrent first runs (several Celery workers).
+    """
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(4242001)")
+        conn.execute(ddl())

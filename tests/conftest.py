@@ -1,0 +1,51 @@
+"""Shared fixtures: a real, fresh PostgreSQL database per test session.
+
+With `WAREHOUSE_URL` set (CI's second pass: the server on 127.0.0.1:5432) a new
+database is created on that server; otherwise the embedded pgserver is used.
+Nothing here mocks the warehouse.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ingestion.warehouse import DATA_DIR, embedded_server_url, ensure_database, with_database
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("PCTN_PSEUDONYM_KEY", "test-key-not-secret")
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _fresh_database_url(prefix: str) -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    server_url = os.environ.get("WAREHOUSE_URL")
+    if server_url:
+        ensure_database(server_url, name)
+        return with_database(server_url, name)
+    return embedded_server_url(DATA_DIR / "test", database=name)
+
+
+@pytest.fixture(scope="session")
+def warehouse_url() -> str:
+    """A fresh, empty database for this test session."""
+    return _fresh_database_url("pctn_test")
+
+
+@pytest.fixture()
+def fresh_warehouse_url() -> str:
+    """A fresh, empty database for one test that needs its own."""
+    return _fresh_database_url("pctn_t")
+
+
+@pytest.fixture()
+def conn(warehouse_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(warehouse_url, autocommit=True) as c:
+        yield c
