@@ -81,12 +81,17 @@ class Source:
     conditional_required: tuple[ConditionalRequired, ...] = ()
     plausibility: tuple[PlausibilityRule, ...] = ()
     date_columns_not_after_period_end: tuple[str, ...] = ()
+    unique_sets: tuple[tuple[str, ...], ...] = ()  # defaults to (key,)
 
     def column(self, name: str) -> Column:
         for col in self.columns:
             if col.name == name:
                 return col
         raise KeyError(name)
+
+    @property
+    def uniques(self) -> tuple[tuple[str, ...], ...]:
+        return self.unique_sets or (self.key,)
 
     @property
     def required(self) -> tuple[Column, ...]:
@@ -301,6 +306,8 @@ XETXU = Source(
         ),
     ),
     date_columns_not_after_period_end=("received_date", "trial_date"),
+    # case_id is sometimes missing: a row is then identified by its judgment number
+    unique_sets=(("case_id", "trial_level"), ("judgment_no", "trial_level")),
 )
 
 THADS = Source(

@@ -1,0 +1,111 @@
+"""Command line: the steps of the pipeline, and `run` that chains them for `make run`.
+
+`python -m ingestion run` = intake of the inbox → dbt build → Inspectorate
+extract → a summary of where everything is. The same functions are what the
+Airflow tasks call, so the command and the DAGs cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+
+from ingestion.pipeline import FileOutcome, run_intake
+from ingestion.pseudonym import KEY_ENV, ensure_demo_key
+from ingestion.warehouse import DATA_DIR, REPO_ROOT, warehouse_url
+
+DEFAULT_INBOX = REPO_ROOT / "samples" / "returns"
+DEFAULT_OUT = REPO_ROOT / "output"
+
+
+def _inbox() -> Path:
+    return Path(os.environ.get("RETURNS_INBOX", DEFAULT_INBOX))
+
+
+def _out() -> Path:
+    return Path(os.environ.get("PCTN_OUTPUT_DIR", DEFAULT_OUT))
+
+
+def _demo_key() -> None:
+    if not os.environ.get(KEY_ENV):
+        path = DATA_DIR / "pseudonym.key"
+        os.environ[KEY_ENV] = ensure_demo_key(path)
+        print(f"[demo] {KEY_ENV} not set: using a local demo key from {path} (set your own in production)")
+
+
+def print_intake_summary(outcomes: list[FileOutcome]) -> None:
+    by_status = Counter(o.status for o in outcomes)
+    print(f"\nIntake: {len(outcomes)} files offered — " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())))
+    rejected = [o for o in outcomes if o.status == "rejected"]
+    if rejected:
+        print("Rejected files (moved aside with a report):")
+        for o in rejected:
+            print(f"  {o.file_name}: {o.reject_code} — {o.reason_en}")
+    per_source: dict[str, Counter[str]] = {}
+    for o in outcomes:
+        if o.status in ("loaded", "superseded") and o.source:
+            c = per_source.setdefault(o.source, Counter())
+            c["files"] += 1
+            c["read"] += o.rows_read
+            c["loaded"] += o.rows_loaded
+            c["quarantined"] += o.rows_quarantined
+            c["flagged"] += o.rows_flagged
+    if per_source:
+        print(f"{'source':10} {'files':>6} {'rows read':>10} {'loaded':>8} {'quarantined':>12} {'flagged':>8}")
+        for src, c in sorted(per_source.items()):
+            print(
+                f"{src:10} {c['files']:>6} {c['read']:>10} {c['loaded']:>8} {c['quarantined']:>12} {c['flagged']:>8}"
+            )
+
+
+def cmd_intake(args: argparse.Namespace) -> list[FileOutcome]:
+    url = warehouse_url()
+    outcomes = run_intake(url, _inbox(), _out())
+    print_intake_summary(outcomes)
+    return outcomes
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    from ingestion.transform import run_dbt
+
+    url = warehouse_url()
+    out = _out()
+    print(f"Warehouse: {url}")
+    print(f"Inbox: {_inbox()}")
+    outcomes = run_intake(url, _inbox(), out)
+    print_intake_summary(outcomes)
+    print("\ndbt build …")
+    run_dbt(url, ["build"])
+    from ingestion.summary import print_run_summary
+
+    print_run_summary(url, out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    parser = argparse.ArgumentParser(prog="python -m ingestion", description=__doc__)
+    parser.add_argument("--demo-key", action="store_true", help="create/use a local pseudonym key if none is set")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("url", help="print the warehouse URL (starts the embedded server if needed)")
+    sub.add_parser("intake", help="register, validate and load the inbox")
+    sub.add_parser("run", help="the whole pipeline on the inbox, then a summary")
+    args = parser.parse_args(argv)
+    if args.demo_key:
+        _demo_key()
+    if args.command == "url":
+        print(warehouse_url())
+    elif args.command == "intake":
+        cmd_intake(args)
+    elif args.command == "run":
+        cmd_run(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

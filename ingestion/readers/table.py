@@ -1,0 +1,180 @@
+"""Find the table inside a return file: title lines, the header row, data rows.
+
+Official forms put title lines above the table (`Đơn vị báo cáo: …`,
+`Kỳ báo cáo: …`), sometimes a row of column numbers `(1) (2) …` under the header,
+a totals row (`Tổng cộng`) and signature lines below. This module turns CSV and
+XLSX files into the same `SheetTable` so the rest of the intake never cares which
+format a unit sent. Cells keep their native types (Excel dates and numbers) so
+the value parsers can use them rather than re-parse their text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ingestion.contract.sources import Source
+from ingestion.problems import Rejection
+from ingestion.readers.encodings import EncodingError, decode_bytes
+from ingestion.readers.values import Cell, clean_text, fold
+
+HEADER_SCAN_ROWS = 40
+_COLUMN_NUMBER = re.compile(r"^\(?\d{1,2}\)?$")
+_TOTALS = ("tong cong", "tong so", "cong", "total", "grand total")
+_FOOTER = ("nguoi lap bieu", "thu truong", "ky ten", "ky, ghi ro", "ngay thang nam", "xac nhan", "prepared by")
+_UNIT_IN_TITLE = re.compile(r"don vi bao cao\s*:?\s*(.*)$")
+_PERIOD_IN_TITLE = re.compile(r"ky bao cao\s*:?\s*(.*)$")
+_UNIT_CODE = re.compile(r"\b([A-Z]{2,5}-[A-Z0-9]+(?:-[A-Z0-9]+)*)\b")
+_PERIOD_CODE = re.compile(r"\b(\d{4}-(?:Q[1-4]|6M|9M|Y))\b")
+
+
+@dataclass
+class SheetTable:
+    """The table of one return, with each data row's number as the sender sees it."""
+
+    header: list[str]
+    header_row_number: int
+    rows: list[tuple[int, list[Cell]]]
+    title_unit: str | None = None
+    title_period: str | None = None
+    encoding: str | None = None
+    legacy_repair: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def header_key(text: str) -> str:
+    """How headers are compared: NFC, case- and whitespace-insensitive (line breaks too)."""
+    return " ".join((clean_text(text) or "").casefold().split())
+
+
+def header_index(source: Source) -> dict[str, str]:
+    """Every accepted spelling of every header -> contract column name."""
+    index: dict[str, str] = {}
+    for col in source.columns:
+        for spelling in (col.header_vi, col.name, *col.aliases):
+            index[header_key(spelling)] = col.name
+            index[fold(spelling)] = col.name
+    return index
+
+
+def match_header(text: Cell, index: dict[str, str]) -> str | None:
+    if not isinstance(text, str) or not text.strip():
+        return None
+    key = header_key(text)
+    return index.get(key) or index.get(fold(key))
+
+
+def read_table(data: bytes, extension: str, source: Source) -> SheetTable:
+    """Read a CSV or XLSX return into a `SheetTable`, or reject the file."""
+    if extension == "csv":
+        try:
+            decoded = decode_bytes(data)
+        except EncodingError as exc:
+            raise Rejection("bad_encoding", exc.reason_vi, exc.reason_en) from exc
+        grid = _csv_rows(decoded.text)
+        table = _locate(grid, source)
+        table.encoding = decoded.encoding
+        table.legacy_repair = decoded.repaired
+        return table
+    grid = _xlsx_rows(data)
+    return _locate(grid, source)
+
+
+def _csv_rows(text: str) -> list[tuple[int, list[Cell]]]:
+    sample = "\n".join(text.splitlines()[:HEADER_SCAN_ROWS])
+    delimiter = max((",", ";", "\t"), key=sample.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[tuple[int, list[Cell]]] = []
+    start = 1
+    try:
+        for record in reader:
+            rows.append((start, [cell if cell != "" else None for cell in record]))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise Rejection(
+            "unreadable",
+            f"Tệp CSV bị lỗi cấu trúc ở dòng {reader.line_num}: {exc}",
+            f"The CSV is malformed at line {reader.line_num}: {exc}",
+        ) from exc
+    return rows
+
+
+def _xlsx_rows(data: bytes) -> list[tuple[int, list[Cell]]]:
+    from python_calamine import CalamineWorkbook  # local: only xlsx returns need it
+
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = workbook.get_sheet_by_index(0)
+        grid = sheet.to_python(skip_empty_area=False)
+    except (zipfile.BadZipFile, ValueError, OSError, Exception) as exc:  # calamine raises its own error types
+        raise Rejection(
+            "unreadable",
+            f"Không mở được tệp Excel (.xlsx): {type(exc).__name__}: {exc}",
+            f"The Excel (.xlsx) file cannot be opened: {type(exc).__name__}: {exc}",
+        ) from exc
+    return [(i + 1, [None if cell == "" else cell for cell in row]) for i, row in enumerate(grid)]
+
+
+def _is_blank(cells: Sequence[Cell]) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+
+
+def _first_text(cells: Iterable[Cell]) -> str:
+    for cell in cells:
+        if cell is not None and str(cell).strip():
+            return fold(str(cell))
+    return ""
+
+
+def _locate(grid: list[tuple[int, list[Cell]]], source: Source) -> SheetTable:
+    index = header_index(source)
+    best: tuple[int, int] | None = None  # (matches, position in grid)
+    for pos, (_, cells) in enumerate(grid[:HEADER_SCAN_ROWS]):
+        matches = len({m for m in (match_header(c, index) for c in cells) if m})
+        if matches >= 2 and (best is None or matches > best[0]):
+            best = (matches, pos)
+    if best is None:
+        required = ", ".join(c.header_vi for c in source.required)
+        raise Rejection(
+            "missing_columns",
+            f"Không tìm thấy dòng tiêu đề cột của biểu {source.code}; cần các cột: {required}",
+            f"No header row of a {source.code} return was found; required columns: {required}",
+        )
+    header_pos = best[1]
+    header_row_number, header_cells = grid[header_pos]
+    header = [clean_text(c) or "" if c is not None else "" for c in header_cells]
+
+    table = SheetTable(header=header, header_row_number=header_row_number, rows=[])
+    for _, cells in grid[:header_pos]:
+        for cell in cells:
+            if not isinstance(cell, str):
+                continue
+            text = clean_text(cell) or ""
+            folded = fold(text)
+            if _UNIT_IN_TITLE.search(folded) and (code := _UNIT_CODE.search(text)):
+                table.title_unit = code.group(1)
+            if _PERIOD_IN_TITLE.search(folded) and (code := _PERIOD_CODE.search(text)):
+                table.title_period = code.group(1)
+
+    body = grid[header_pos + 1 :]
+    if body and not _is_blank(body[0][1]):
+        first = [c for c in body[0][1] if c is not None and str(c).strip()]
+        if first and all(_COLUMN_NUMBER.match(str(c).strip()) for c in first) and len(first) >= 2:
+            body = body[1:]
+    for row_number, cells in body:
+        if _is_blank(cells):
+            continue
+        lead = _first_text(cells)
+        if any(lead.startswith(word) for word in _FOOTER):
+            break
+        if lead in _TOTALS or any(lead.startswith(word + " ") or lead.startswith(word + ":") for word in _TOTALS[:2]):
+            table.notes.append(f"row {row_number}: totals row skipped")
+            continue
+        width = len(header)
+        padded = (list(cells) + [None] * width)[:width] if len(cells) < width else list(cells)
+        table.rows.append((row_number, padded))
+    return table

@@ -1,0 +1,80 @@
+"""Reference data shared with dbt: reporting units and the reporting calendar.
+
+The seeds in `dbt_project/seeds/` are the single source of truth; Python reads the
+same CSV files so a unit added there is valid for the intake and the models alike.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+SEEDS = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds"
+
+
+@dataclass(frozen=True)
+class ReportingUnit:
+    unit_code: str
+    agency_code: str
+    unit_level: str
+    name_vi: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+    successor_unit_code: str | None
+
+    def valid_on(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+@dataclass(frozen=True)
+class ReportingPeriod:
+    period_code: str
+    regime: str
+    report_year: int
+    period_kind: str
+    start_date: dt.date
+    end_date: dt.date
+    is_cumulative: bool
+    due_date: dt.date
+
+
+def _date(text: str) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+@cache
+def units() -> dict[str, ReportingUnit]:
+    with (SEEDS / "reporting_units.csv").open(encoding="utf-8") as f:
+        return {
+            r["unit_code"]: ReportingUnit(
+                unit_code=r["unit_code"],
+                agency_code=r["agency_code"],
+                unit_level=r["unit_level"],
+                name_vi=r["unit_name_vi"],
+                valid_from=_date(r["valid_from"]) or dt.date.min,
+                valid_to=_date(r["valid_to"]),
+                successor_unit_code=r["successor_unit_code"] or None,
+            )
+            for r in csv.DictReader(f)
+        }
+
+
+@cache
+def periods() -> dict[str, ReportingPeriod]:
+    with (SEEDS / "reporting_periods.csv").open(encoding="utf-8") as f:
+        out = {}
+        for r in csv.DictReader(f):
+            out[r["period_code"]] = ReportingPeriod(
+                period_code=r["period_code"],
+                regime=r["regime"],
+                report_year=int(r["report_year"]),
+                period_kind=r["period_kind"],
+                start_date=dt.date.fromisoformat(r["start_date"]),
+                end_date=dt.date.fromisoformat(r["end_date"]),
+                is_cumulative=r["is_cumulative"] == "true",
+                due_date=dt.date.fromisoformat(r["due_date"]),
+            )
+        return out

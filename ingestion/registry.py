@@ -1,0 +1,100 @@
+"""File identity, history and supersession in `registry`.
+
+A file is identified by the SHA-256 of its bytes: the same bytes offered twice are
+one registry row (the second offer is only a receipt). The bytes themselves go to
+`registry.file_contents`, which is the archive *and* the hand-over between tasks:
+a worker that processes a file reads it from the warehouse, never from another
+worker's disk. Among the loaded files of one return (source, unit, period) the
+highest version wins; ties go to the later arrival, and the others become
+`superseded` but stay in history with their rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+
+@dataclass(frozen=True)
+class Registration:
+    file_id: int
+    sha256: str
+    file_name: str
+    is_new: bool
+    status: str
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def register_bytes(conn: psycopg.Connection, file_name: str, data: bytes) -> Registration:
+    """Store the original and its registry row once; every offer leaves a receipt."""
+    digest = sha256_of(data)
+    with conn.transaction():
+        conn.execute(
+            "insert into registry.file_contents (sha256, size_bytes, content) values (%s, %s, %s)"
+            " on conflict (sha256) do nothing",
+            (digest, len(data), data),
+        )
+        row = conn.execute(
+            "insert into registry.files (sha256, file_name) values (%s, %s)"
+            " on conflict (sha256) do nothing returning file_id, status",
+            (digest, file_name),
+        ).fetchone()
+        is_new = row is not None
+        if row is None:
+            row = conn.execute("select file_id, status from registry.files where sha256 = %s", (digest,)).fetchone()
+        conn.execute(
+            "insert into registry.receipts (sha256, file_name, outcome) values (%s, %s, %s)",
+            (digest, file_name, "new" if is_new else "duplicate"),
+        )
+    assert row is not None
+    return Registration(file_id=row[0], sha256=digest, file_name=file_name, is_new=is_new, status=row[1])
+
+
+def register_file(conn: psycopg.Connection, path: Path) -> Registration:
+    return register_bytes(conn, path.name, path.read_bytes())
+
+
+def file_bytes(conn: psycopg.Connection, file_id: int) -> tuple[str, bytes]:
+    row = conn.execute(
+        "select f.file_name, c.content from registry.files f join registry.file_contents c using (sha256)"
+        " where f.file_id = %s",
+        (file_id,),
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"file_id {file_id} is not registered")
+    return row[0], bytes(row[1])
+
+
+def apply_supersession(conn: psycopg.Connection, source: str, unit_code: str, period_code: str) -> None:
+    """Mark the winning version of one return `loaded` and the others `superseded`.
+
+    Runs inside the caller's transaction, under a lock on the return, so two
+    workers finishing versions of the same return at once cannot both win.
+    """
+    conn.execute(
+        "select pg_advisory_xact_lock(hashtext(%s))",
+        (f"{source}|{unit_code}|{period_code}",),
+    )
+    conn.execute(
+        """
+        with ranked as (
+            select file_id,
+                   first_value(file_id) over (order by version desc, file_id desc) as winner
+            from registry.files
+            where source = %s and unit_code = %s and period_code = %s
+              and status in ('loaded', 'superseded')
+        )
+        update registry.files f
+        set status = case when f.file_id = r.winner then 'loaded' else 'superseded' end,
+            superseded_by = case when f.file_id = r.winner then null else r.winner end
+        from ranked r
+        where f.file_id = r.file_id
+        """,
+        (source, unit_code, period_code),
+    )

@@ -1,0 +1,204 @@
+"""Validate a parsed return with its Great Expectations suite.
+
+GX Core runs in an ephemeral (in-memory) context loaded from the committed JSON
+suites, so nothing is written at run time and any worker can validate any file.
+It is imported inside functions only: `import great_expectations` costs seconds
+(scipy), which must never be paid at DAG-parse time.
+
+The suite runs set-based over the whole frame with `result_format=COMPLETE`, and
+the failing rows come back as frame indices (`unexpected_index_list`), which we
+map to the row numbers the sender sees. Each expectation's `meta.severity`
+decides the consequence: `file` rejects the return, `row` quarantines the row,
+`warn` loads it with a flag.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import uuid
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import pandas as pd
+
+from ingestion.contract.sources import Source
+from ingestion.contract.suites import EARLIEST_DATE, suite_path
+from ingestion.problems import Rejection, RowProblem
+
+SAMPLE_SIZE = 20
+
+
+@dataclass
+class ExpectationOutcome:
+    """One expectation's result, as stored in `audit.validation_results`."""
+
+    expectation_type: str
+    rule: str
+    column: str | None
+    severity: str
+    success: bool
+    element_count: int | None
+    unexpected_count: int | None
+    unexpected_sample: list[Any]
+
+
+@dataclass
+class ValidationReport:
+    run_id: str
+    suite: str
+    run_at: dt.datetime
+    outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    rejection: Rejection | None = None
+
+
+@cache
+def _context() -> Any:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    try:
+        context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    except Exception:  # noqa: BLE001 - progress bars are cosmetic; older configs lack the key
+        pass
+    source = context.data_sources.add_pandas("returns")
+    asset = source.add_dataframe_asset("return_frame")
+    return asset.add_batch_definition_whole_dataframe("whole_return")
+
+
+@cache
+def load_suite_dict(source_code: str) -> dict[str, Any]:
+    return json.loads(suite_path(source_code).read_text(encoding="utf-8"))
+
+
+def _columns_of(kwargs: dict[str, Any]) -> list[str]:
+    cols = [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
+    cols += kwargs.get("column_list", [])
+    return cols
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return None if pd.isna(value) else value
+    if isinstance(value, pd.Timestamp | dt.date):
+        return value.isoformat()[:10] if not pd.isna(value) else None
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _display(value: Any) -> str | None:
+    v = _jsonable(value)
+    if v is None:
+        return None
+    if isinstance(v, list):
+        return " / ".join("" if x is None else str(x) for x in v)
+    return str(v)
+
+
+def validate(frame: pd.DataFrame, source: Source, period_end: dt.date) -> ValidationReport:
+    """Run the source's suite on the frame and classify every failure by severity."""
+    from great_expectations.core import ExpectationSuite
+
+    suite_dict = load_suite_dict(source.code)
+    present = set(frame.columns)
+    applicable = [
+        e for e in suite_dict["expectations"] if e["meta"]["severity"] == "file" or set(_columns_of(e["kwargs"])) <= present
+    ]
+    suite = ExpectationSuite(name=suite_dict["name"], expectations=[dict(e) for e in applicable])
+    batch_definition = _context()
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(
+        suite,
+        result_format={"result_format": "COMPLETE"},
+        expectation_parameters={
+            "period_end": pd.Timestamp(period_end),
+            "earliest_date": pd.Timestamp(EARLIEST_DATE),
+        },
+    )
+    report = ValidationReport(
+        run_id=uuid.uuid4().hex, suite=suite_dict["name"], run_at=dt.datetime.now(dt.UTC)
+    )
+    row_numbers = frame["row_number"].tolist() if "row_number" in frame else []
+    by_type_kwargs = {(e["type"], json.dumps(e["kwargs"], sort_keys=True, default=str)): e for e in applicable}
+    for res in result.results:
+        config = res.expectation_config
+        kwargs = {k: v for k, v in config.kwargs.items() if k in _find_kwargs(config, by_type_kwargs)}
+        spec = _match_spec(config, by_type_kwargs)
+        meta = spec["meta"]
+        column = spec["kwargs"].get("column") or spec["kwargs"].get("column_B") or None
+        if spec["kwargs"].get("column_list"):
+            column = ",".join(spec["kwargs"]["column_list"])
+        raised = res.exception_info.get("raised_exception") if isinstance(res.exception_info, dict) else False
+        if raised:
+            raise RuntimeError(f"Expectation {config.type} on {column} raised: {res.exception_info}")
+        r = res.result or {}
+        unexpected_list = r.get("unexpected_list") or []
+        report.outcomes.append(
+            ExpectationOutcome(
+                expectation_type=config.type,
+                rule=meta["rule"],
+                column=column,
+                severity=meta["severity"],
+                success=bool(res.success),
+                element_count=r.get("element_count"),
+                unexpected_count=r.get("unexpected_count"),
+                unexpected_sample=[_jsonable(v) for v in unexpected_list[:SAMPLE_SIZE]],
+            )
+        )
+        del kwargs
+        if res.success:
+            continue
+        if meta["severity"] == "file":
+            if report.rejection is None:
+                detail_vi, detail_en = "", ""
+                if meta["rule"] == "missing_columns":
+                    missing = [c for c in spec["kwargs"]["column_set"] if c not in present]
+                    heads = ", ".join(source.column(c).header_vi for c in missing)
+                    detail_vi, detail_en = f": {heads}", f": {', '.join(missing)} ({heads})"
+                report.rejection = Rejection(
+                    meta["rule"], meta["reason_vi"] + detail_vi, meta["reason_en"] + detail_en
+                )
+            continue
+        indices = r.get("unexpected_index_list") or []
+        for pos, idx in enumerate(indices):
+            i = idx if isinstance(idx, int) else int(idx.get("index", idx)) if isinstance(idx, dict) else int(idx)
+            value = unexpected_list[pos] if pos < len(unexpected_list) else None
+            report.problems.append(
+                RowProblem(
+                    row_number=int(row_numbers[i]),
+                    column=meta.get("column_vi"),
+                    value=_display(value),
+                    rule=meta["rule"],
+                    severity="warn" if meta["severity"] == "warn" else "row",
+                    reason_vi=meta["reason_vi"],
+                    reason_en=meta["reason_en"],
+                )
+            )
+    return report
+
+
+def _find_kwargs(config: Any, specs: dict) -> set[str]:
+    return set(config.kwargs)
+
+
+def _match_spec(config: Any, specs: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
+    """Find the suite entry a result belongs to (GX returns the config, not our meta)."""
+    meta = getattr(config, "meta", None)
+    if meta and "rule" in meta:
+        return {"kwargs": dict(config.kwargs), "meta": meta}
+    for (kind, _), spec in specs.items():
+        if kind == config.type and all(config.kwargs.get(k) == v for k, v in spec["kwargs"].items() if k != "max_value" and k != "min_value"):
+            return spec
+    raise LookupError(f"No suite entry for {config.type} {config.kwargs}")

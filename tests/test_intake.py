@@ -1,0 +1,255 @@
+"""Intake on real files: every rejection reason and row rule of the contract.
+
+Each test writes a real return (xlsx in the official layout or csv), runs the real
+pipeline into a real PostgreSQL, and reads back the registry, raw and audit rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ingestion.pipeline import process_file, run_intake
+from ingestion.pseudonym import MissingKeyError
+from ingestion.registry import register_bytes
+from ingestion.schema import ensure_schema
+from tests.returns_factory import (
+    DIEUTRA_HEADERS,
+    THANHTRA_HEADERS,
+    dieutra_row,
+    thanhtra_row,
+    write_csv,
+    write_official_xlsx,
+)
+
+
+def intake_one(url: str, path: Path, out: Path):
+    (outcome,) = run_intake(url, path.parent, out, paths=[path])
+    return outcome
+
+
+def quarantine(conn: psycopg.Connection, file_id: int) -> list[tuple]:
+    return conn.execute(
+        "select row_number, column_name, value, rule, severity from audit.quarantine where file_id = %s order by 1, 4",
+        (file_id,),
+    ).fetchall()
+
+
+@pytest.fixture()
+def inbox(tmp_path: Path) -> Path:
+    p = tmp_path / "inbox"
+    p.mkdir()
+    return p
+
+
+def test_official_xlsx_layout_loads_every_row(warehouse_url, conn, inbox, tmp_path):
+    path = write_official_xlsx(
+        inbox / "thanhtra_TT-TINH_2024-Y.xlsx",
+        "TT-TINH - Thanh tra tỉnh Thanh Hóa",
+        "2024-Y",
+        THANHTRA_HEADERS,
+        [thanhtra_row(i) for i in range(1, 6)],
+    )
+    o = intake_one(warehouse_url, path, tmp_path / "out")
+    assert (o.status, o.rows_read, o.rows_loaded, o.rows_quarantined) == ("loaded", 5, 5, 0)
+    row = conn.execute(
+        "select row_number, kind, status, violation_vnd, recommended_recovery_vnd, recovered_vnd, start_date,"
+        " violation_land_m2 from raw.thanhtra_inspections where file_id = %s order by row_number limit 1",
+        (o.file_id,),
+    ).fetchone()
+    # header on row 6, column numbers on row 7: the first record is row 8 of the sheet
+    assert row[0] == 8
+    assert row[1:6] == ("planned", "concluded", 1_500_000_000, 1_200_000_000, 800_000_000)
+    assert str(row[6]) == "2024-01-15"
+    assert float(row[7]) == 1250.5
+    assert (tmp_path / "out" / "feedback" / "thanhtra_TT-TINH_2024-Y.phan-hoi.feedback.xlsx").exists()
+
+
+def test_english_headers_and_windows_1258_csv(warehouse_url, conn, inbox, tmp_path):
+    from ingestion.contract.sources import SOURCES
+
+    header = [c.name for c in SOURCES["dieutra"].columns]
+    path = write_csv(inbox / "dieutra_CA-TINH_2024-Y.csv", header, [dieutra_row(1)], encoding="cp1258")
+    o = intake_one(warehouse_url, path, tmp_path / "out")
+    assert (o.status, o.rows_loaded) == ("loaded", 1)
+    title, article, channel = conn.execute(
+        "select case_title, article, detection_channel from raw.dieutra_cases where file_id = %s", (o.file_id,)
+    ).fetchone()
+    assert title == "Vụ tham ô tài sản tại Ban quản lý dự án số 1"
+    assert (article, channel) == (353, "inspection")
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("kiemtoan_TT-TINH_2024-Y.csv", "unknown_source"),
+        ("thanhtra-TT-TINH-2024.csv", "bad_file_name"),
+        ("thanhtra_TT-TINH_2024-Q5.csv", "bad_period"),
+        ("thanhtra_TT-HUYEN-ATLANTIS_2024-Y.csv", "unknown_unit"),
+        ("thanhtra_CA-TINH_2024-Y.csv", "unknown_unit"),  # police do not send inspection returns
+        ("thanhtra_TT-HUYEN-HOANGHOA_2025-Y.csv", "unit_not_valid"),  # districts end 30/06/2025
+    ],
+)
+def test_rejections_by_name(warehouse_url, conn, inbox, tmp_path, name, code):
+    path = write_csv(inbox / name, THANHTRA_HEADERS, [thanhtra_row(1)])
+    o = intake_one(warehouse_url, path, tmp_path / "out")
+    assert (o.status, o.reject_code) == ("rejected", code)
+    assert o.reason_vi and o.reason_en
+    moved = tmp_path / "out" / "rejected" / name
+    assert moved.read_bytes() == path.read_bytes()  # moved aside unchanged
+    assert code in (tmp_path / "out" / "rejected" / (name + ".report.txt")).read_text(encoding="utf-8")
+
+
+def test_missing_required_column_rejects(warehouse_url, conn, inbox, tmp_path):
+    header = [h for h in THANHTRA_HEADERS if h != "Trạng thái"]
+    rows = [[v for h, v in zip(THANHTRA_HEADERS, thanhtra_row(1), strict=True) if h != "Trạng thái"]]
+    o = intake_one(warehouse_url, write_csv(inbox / "thanhtra_TT-TINH_2024-Y.csv", header, rows), tmp_path / "o")
+    assert (o.status, o.reject_code) == ("rejected", "missing_columns")
+    assert "Trạng thái" in o.reason_vi
+
+
+def test_no_data_rows_rejects(warehouse_url, inbox, tmp_path):
+    path = write_official_xlsx(inbox / "thanhtra_TT-TINH_2023-Y.xlsx", "TT-TINH", "2023-Y", THANHTRA_HEADERS, [])
+    o = intake_one(warehouse_url, path, tmp_path / "o")
+    assert (o.status, o.reject_code) == ("rejected", "no_rows")
+
+
+def test_title_lines_must_agree_with_name(warehouse_url, inbox, tmp_path):
+    path = write_official_xlsx(
+        inbox / "thanhtra_TT-TINH_2023-6M.xlsx", "TT-TINH", "2023-Y", THANHTRA_HEADERS, [thanhtra_row(1)]
+    )
+    o = intake_one(warehouse_url, path, tmp_path / "o")
+    assert (o.status, o.reject_code) == ("rejected", "title_mismatch")
+
+
+def test_corrupt_xlsx_is_unreadable(warehouse_url, inbox, tmp_path):
+    good = write_official_xlsx(inbox / "x.xlsx", "TT-TINH", "2023-Q1", THANHTRA_HEADERS, [thanhtra_row(1)])
+    bad = inbox / "thanhtra_TT-TINH_2023-Q1.xlsx"
+    bad.write_bytes(good.read_bytes()[:700])
+    good.unlink()
+    o = intake_one(warehouse_url, bad, tmp_path / "o")
+    assert (o.status, o.reject_code) == ("rejected", "unreadable")
+
+
+def test_row_rules_quarantine_and_flag(warehouse_url, conn, inbox, tmp_path):
+    rows = [
+        thanhtra_row(1),
+        thanhtra_row(2, title=None),  # required
+        thanhtra_row(3, start_date="32/01/2024"),  # bad_date
+        thanhtra_row(4, violation_vnd="nhiều tiền"),  # bad_money
+        thanhtra_row(5, kind="Thường xuyên"),  # bad_label
+        thanhtra_row(6, persons_proposed=-1),  # negative
+        thanhtra_row(7, conclusion_date="20/12/2024"),  # after 2024-Y's end (14/12/2024)
+        thanhtra_row(8, inspection_id="TTR-2024-001"),  # duplicate_key with row 1
+        thanhtra_row(9, conclusion_no=None),  # conditional_required
+        thanhtra_row(10, recovered_vnd="2 tỷ"),  # warn: recovered above recommended
+        thanhtra_row(11, kind="dot xuat", status="dang tien hanh", conclusion_no=None, conclusion_date=None),
+    ]
+    path = write_csv(inbox / "thanhtra_TT-TINH_2024-Y.csv", THANHTRA_HEADERS, rows)
+    o = intake_one(warehouse_url, path, tmp_path / "o")
+    assert o.status == "loaded"
+    assert o.rows_read == 11
+    assert o.rows_read == o.rows_loaded + o.rows_quarantined
+    found = {(r[0], r[3], r[4]) for r in quarantine(conn, o.file_id)}
+    # CSV line numbers as the unit sees them: header is line 1, record i is line i + 1
+    expected = {
+        (3, "required", "row"),
+        (4, "bad_date", "row"),
+        (5, "bad_money", "row"),
+        (6, "bad_label", "row"),
+        (7, "negative", "row"),
+        (8, "after_period_end", "row"),
+        (2, "duplicate_key", "row"),
+        (9, "duplicate_key", "row"),
+        (10, "conditional_required", "row"),
+        (11, "recovered_above_recommended", "warn"),
+    }
+    assert expected <= found
+    assert o.rows_quarantined == 9 and o.rows_flagged == 1 and o.rows_loaded == 2
+    loaded = conn.execute(
+        "select row_number, kind, status from raw.thanhtra_inspections where file_id = %s order by 1", (o.file_id,)
+    ).fetchall()
+    assert loaded == [(11, "concluded" and "planned", "concluded"), (12, "ad_hoc", "in_progress")]
+    value = conn.execute(
+        "select value from audit.quarantine where file_id = %s and rule = 'bad_money'", (o.file_id,)
+    ).fetchone()
+    assert value == ("nhiều tiền",)
+    # the feedback workbook lists every problem with its row number
+    import openpyxl
+
+    wb = openpyxl.load_workbook(tmp_path / "o" / "feedback" / "thanhtra_TT-TINH_2024-Y.phan-hoi.feedback.xlsx")
+    listed = {(r[0], r[6]) for r in wb["Lỗi - Problems"].iter_rows(min_row=2, values_only=True)}
+    assert {(n, rule) for n, rule, _ in expected} <= listed
+    results = conn.execute(
+        "select count(*), count(*) filter (where not success) from audit.validation_results where file_id = %s",
+        (o.file_id,),
+    ).fetchone()
+    assert results[0] > 20 and results[1] >= 8
+
+
+def test_same_bytes_twice_are_ingested_once(warehouse_url, conn, inbox, tmp_path):
+    path = write_csv(inbox / "thanhtra_TT-TINH_2022-Y.csv", THANHTRA_HEADERS, [thanhtra_row(1, start_date="01/02/2022", conclusion_date="01/03/2022")])
+    resend = inbox / "resend"
+    resend.mkdir()
+    (resend / path.name).write_bytes(path.read_bytes())
+    outcomes = run_intake(warehouse_url, inbox, tmp_path / "o")
+    assert [o.status for o in outcomes] == ["duplicate", "loaded"] or [o.status for o in outcomes] == ["loaded", "duplicate"]
+    sha = conn.execute("select sha256 from registry.files where file_id = %s", (outcomes[0].file_id,)).fetchone()[0]
+    assert conn.execute("select count(*) from registry.files where sha256 = %s", (sha,)).fetchone()[0] == 1
+    assert conn.execute("select count(*) from registry.receipts where sha256 = %s", (sha,)).fetchone()[0] == 2
+
+
+def test_correction_supersedes_and_keeps_history(warehouse_url, conn, inbox, tmp_path):
+    v1 = write_csv(
+        inbox / "thanhtra_TT-SO-XAYDUNG_2024-6M.csv",
+        THANHTRA_HEADERS,
+        [thanhtra_row(1, start_date="01/02/2024", conclusion_date="01/03/2024"), thanhtra_row(2, title=None)],
+    )
+    o1 = intake_one(warehouse_url, v1, tmp_path / "o")
+    v2 = write_csv(
+        inbox / "thanhtra_TT-SO-XAYDUNG_2024-6M_v2.csv",
+        THANHTRA_HEADERS,
+        [
+            thanhtra_row(1, start_date="01/02/2024", conclusion_date="01/03/2024"),
+            thanhtra_row(2, start_date="01/02/2024", conclusion_date="01/03/2024"),
+        ],
+    )
+    o2 = intake_one(warehouse_url, v2, tmp_path / "o")
+    status = dict(
+        conn.execute(
+            "select file_id, status from registry.files where file_id in (%s, %s)", (o1.file_id, o2.file_id)
+        ).fetchall()
+    )
+    assert status == {o1.file_id: "superseded", o2.file_id: "loaded"}
+    assert conn.execute("select count(*) from raw.thanhtra_inspections where file_id = %s", (o1.file_id,)).fetchone()[0] == 1
+    assert conn.execute("select count(*) from raw.thanhtra_inspections where file_id = %s", (o2.file_id,)).fetchone()[0] == 2
+
+
+def test_names_are_pseudonymised(warehouse_url, conn, inbox, tmp_path):
+    path = write_csv(inbox / "dieutra_CA-TINH_2023-Y.csv", DIEUTRA_HEADERS, [dieutra_row(7, initiation_date="01/03/2023")])
+    o = intake_one(warehouse_url, path, tmp_path / "o")
+    (pseudonyms,) = conn.execute(
+        "select accused_names_pseudonyms from raw.dieutra_cases where file_id = %s", (o.file_id,)
+    ).fetchone()
+    assert len(pseudonyms) == 2 and all(len(p) == 32 for p in pseudonyms)
+    dump = conn.execute("select string_agg(t::text, ' ') from raw.dieutra_cases t").fetchone()[0]
+    assert "Nguyễn Văn Thử" not in dump and "nguyễn văn thử" not in dump
+
+
+def test_processing_again_is_idempotent(warehouse_url, conn, inbox, tmp_path):
+    path = write_csv(inbox / "dieutra_CA-TINH_2022-Y.csv", DIEUTRA_HEADERS, [dieutra_row(9, initiation_date="01/03/2022")])
+    o = intake_one(warehouse_url, path, tmp_path / "o")
+    again = process_file(conn, o.file_id, None, force=True)
+    assert (again.status, again.rows_loaded) == ("loaded", 1)
+    assert conn.execute("select count(*) from raw.dieutra_cases where file_id = %s", (o.file_id,)).fetchone()[0] == 1
+
+
+def test_no_key_stops_with_a_clear_error(warehouse_url, conn, monkeypatch):
+    ensure_schema(conn)
+    reg = register_bytes(conn, "dieutra_CA-TINH_2021-Y.csv", b"x,y\n1,2\n")
+    monkeypatch.delenv("PCTN_PSEUDONYM_KEY")
+    with pytest.raises(MissingKeyError, match="PCTN_PSEUDONYM_KEY"):
+        process_file(conn, reg.file_id)
+    assert conn.execute("select status from registry.files where file_id = %s", (reg.file_id,)).fetchone() == ("received",)
