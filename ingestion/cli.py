@@ -57,9 +57,7 @@ def print_intake_summary(outcomes: list[FileOutcome]) -> None:
     if per_source:
         print(f"{'source':10} {'files':>6} {'rows read':>10} {'loaded':>8} {'quarantined':>12} {'flagged':>8}")
         for src, c in sorted(per_source.items()):
-            print(
-                f"{src:10} {c['files']:>6} {c['read']:>10} {c['loaded']:>8} {c['quarantined']:>12} {c['flagged']:>8}"
-            )
+            print(f"{src:10} {c['files']:>6} {c['read']:>10} {c['loaded']:>8} {c['quarantined']:>12} {c['flagged']:>8}")
 
 
 def cmd_intake(args: argparse.Namespace) -> list[FileOutcome]:

@@ -87,8 +87,8 @@ def write_problems(
     if parsed is not None:
         index_of = {n: i for i, n in enumerate(parsed.frame["row_number"].tolist())}
     with conn.cursor().copy(
-        "copy audit.quarantine (file_id, row_number, column_name, value, rule, severity, reason_vi, reason_en, row_data)"
-        " from stdin"
+        "copy audit.quarantine (file_id, row_number, column_name, value, rule, severity,"
+        " reason_vi, reason_en, row_data) from stdin"
     ) as copy:
         for p in problems:
             data = row_data(parsed, index_of[p.row_number]) if parsed is not None and p.row_number in index_of else None

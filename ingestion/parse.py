@@ -26,6 +26,7 @@ from ingestion.readers.values import (
     Cell,
     ValueProblem,
     clean_text,
+    fold,
     parse_article,
     parse_bool,
     parse_count,
@@ -33,7 +34,6 @@ from ingestion.readers.values import (
     parse_decimal,
     parse_label,
     parse_money,
-    fold,
     split_names,
 )
 

@@ -24,8 +24,8 @@ from ingestion.load import clear_file, copy_raw, write_problems, write_validatio
 from ingestion.parse import parse_table
 from ingestion.problems import Rejection, RowProblem
 from ingestion.pseudonym import pseudonym_key
-from ingestion.reference import ReportingPeriod, periods, units
 from ingestion.readers.table import SheetTable, read_table
+from ingestion.reference import ReportingPeriod, periods, units
 from ingestion.registry import Registration, apply_supersession, file_bytes, register_file, sha256_of
 from ingestion.schema import ensure_schema
 from ingestion.validate import validate
@@ -61,7 +61,9 @@ class FileOutcome:
 def scan_inbox(inbox: Path) -> list[Path]:
     """Every file under the inbox (recursively), in a stable order; hidden files skipped."""
     return sorted(
-        p for p in inbox.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(inbox).parts)
+        p
+        for p in inbox.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(inbox).parts)
     )
 
 
@@ -135,7 +137,9 @@ def _existing_outcome(conn: psycopg.Connection, file_id: int) -> FileOutcome:
     return FileOutcome(*row)
 
 
-def process_file(conn: psycopg.Connection, file_id: int, out_dir: Path | None = None, *, force: bool = False) -> FileOutcome:
+def process_file(
+    conn: psycopg.Connection, file_id: int, out_dir: Path | None = None, *, force: bool = False
+) -> FileOutcome:
     """Read, validate and load one registered file; idempotent unless `force`."""
     current = _existing_outcome(conn, file_id)
     if current.status != "received" and not force:
@@ -261,7 +265,9 @@ def export_file(out_dir: Path, name: str, data: bytes, summary: FeedbackSummary,
     fb.write_bytes(feedback)
 
 
-def run_intake(url: str, inbox: Path, out_dir: Path | None = None, paths: Iterable[Path] | None = None) -> list[FileOutcome]:
+def run_intake(
+    url: str, inbox: Path, out_dir: Path | None = None, paths: Iterable[Path] | None = None
+) -> list[FileOutcome]:
     """Register and process every file in the inbox; return one outcome per file offered."""
     outcomes: list[FileOutcome] = []
     with psycopg.connect(url, autocommit=True) as conn:

@@ -74,7 +74,7 @@ create table if not exists audit.quarantine (
 );
 create index if not exists quarantine_file_idx on audit.quarantine (file_id);
 comment on table audit.quarantine is
-    'Problems found in rows: severity row = row quarantined (not loaded); warn = row loaded and flagged. Personal data pseudonymised.';
+    'Problems found in rows: severity row = quarantined (not loaded), warn = loaded and flagged. No names in clear.';
 
 create table if not exists audit.validation_results (
     run_id             text not null,

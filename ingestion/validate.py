@@ -14,6 +14,7 @@ decides the consequence: `file` rejects the return, `row` quarantines the row,
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -61,10 +62,8 @@ def _context() -> Any:
     import great_expectations as gx
 
     context = gx.get_context(mode="ephemeral")
-    try:
+    with contextlib.suppress(Exception):  # progress bars are cosmetic; older configs lack the key
         context.variables.progress_bars = {"globally": False, "metric_calculations": False}
-    except Exception:  # noqa: BLE001 - progress bars are cosmetic; older configs lack the key
-        pass
     source = context.data_sources.add_pandas("returns")
     asset = source.add_dataframe_asset("return_frame")
     return asset.add_batch_definition_whole_dataframe("whole_return")
@@ -114,7 +113,9 @@ def validate(frame: pd.DataFrame, source: Source, period_end: dt.date) -> Valida
     suite_dict = load_suite_dict(source.code)
     present = set(frame.columns)
     applicable = [
-        e for e in suite_dict["expectations"] if e["meta"]["severity"] == "file" or set(_columns_of(e["kwargs"])) <= present
+        e
+        for e in suite_dict["expectations"]
+        if e["meta"]["severity"] == "file" or set(_columns_of(e["kwargs"])) <= present
     ]
     suite = ExpectationSuite(name=suite_dict["name"], expectations=[dict(e) for e in applicable])
     batch_definition = _context()
@@ -127,14 +128,11 @@ def validate(frame: pd.DataFrame, source: Source, period_end: dt.date) -> Valida
             "earliest_date": pd.Timestamp(EARLIEST_DATE),
         },
     )
-    report = ValidationReport(
-        run_id=uuid.uuid4().hex, suite=suite_dict["name"], run_at=dt.datetime.now(dt.UTC)
-    )
+    report = ValidationReport(run_id=uuid.uuid4().hex, suite=suite_dict["name"], run_at=dt.datetime.now(dt.UTC))
     row_numbers = frame["row_number"].tolist() if "row_number" in frame else []
     by_type_kwargs = {(e["type"], json.dumps(e["kwargs"], sort_keys=True, default=str)): e for e in applicable}
     for res in result.results:
         config = res.expectation_config
-        kwargs = {k: v for k, v in config.kwargs.items() if k in _find_kwargs(config, by_type_kwargs)}
         spec = _match_spec(config, by_type_kwargs)
         meta = spec["meta"]
         column = spec["kwargs"].get("column") or spec["kwargs"].get("column_B") or None
@@ -157,7 +155,6 @@ def validate(frame: pd.DataFrame, source: Source, period_end: dt.date) -> Valida
                 unexpected_sample=[_jsonable(v) for v in unexpected_list[:SAMPLE_SIZE]],
             )
         )
-        del kwargs
         if res.success:
             continue
         if meta["severity"] == "file":
@@ -167,9 +164,7 @@ def validate(frame: pd.DataFrame, source: Source, period_end: dt.date) -> Valida
                     missing = [c for c in spec["kwargs"]["column_set"] if c not in present]
                     heads = ", ".join(source.column(c).header_vi for c in missing)
                     detail_vi, detail_en = f": {heads}", f": {', '.join(missing)} ({heads})"
-                report.rejection = Rejection(
-                    meta["rule"], meta["reason_vi"] + detail_vi, meta["reason_en"] + detail_en
-                )
+                report.rejection = Rejection(meta["rule"], meta["reason_vi"] + detail_vi, meta["reason_en"] + detail_en)
             continue
         indices = r.get("unexpected_index_list") or []
         for pos, idx in enumerate(indices):
@@ -189,16 +184,14 @@ def validate(frame: pd.DataFrame, source: Source, period_end: dt.date) -> Valida
     return report
 
 
-def _find_kwargs(config: Any, specs: dict) -> set[str]:
-    return set(config.kwargs)
-
-
 def _match_spec(config: Any, specs: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
     """Find the suite entry a result belongs to (GX returns the config, not our meta)."""
     meta = getattr(config, "meta", None)
     if meta and "rule" in meta:
         return {"kwargs": dict(config.kwargs), "meta": meta}
     for (kind, _), spec in specs.items():
-        if kind == config.type and all(config.kwargs.get(k) == v for k, v in spec["kwargs"].items() if k != "max_value" and k != "min_value"):
+        if kind == config.type and all(
+            config.kwargs.get(k) == v for k, v in spec["kwargs"].items() if k != "max_value" and k != "min_value"
+        ):
             return spec
     raise LookupError(f"No suite entry for {config.type} {config.kwargs}")

@@ -63,8 +63,33 @@ def dieutra_row(i: int, **overrides: Any) -> list[Any]:
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]], encoding: str = "utf-8") -> Path:
     lines = [",".join(_csv_cell(h) for h in header)]
     lines += [",".join(_csv_cell(v) for v in row) for row in rows]
-    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    text = "\r\n".join(lines) + "\r\n"
+    path.write_bytes(to_cp1258(text) if encoding == "cp1258" else text.encode(encoding))
     return path
+
+
+def to_cp1258(text: str) -> bytes:
+    """Windows-1258 as Vietnamese Windows wrote it: vowel letters precomposed, tone marks combining."""
+    import unicodedata
+
+    out = bytearray()
+    for ch in unicodedata.normalize("NFC", text):
+        try:
+            out += ch.encode("cp1258")
+            continue
+        except UnicodeEncodeError:
+            pass
+        base, *marks = unicodedata.normalize("NFD", ch)
+        for i in range(len(marks), -1, -1):
+            head = unicodedata.normalize("NFC", base + "".join(marks[:i]))
+            try:
+                out += head.encode("cp1258") + "".join(marks[i:]).encode("cp1258")
+                break
+            except UnicodeEncodeError:
+                continue
+        else:
+            raise UnicodeEncodeError("cp1258", ch, 0, 1, "no Windows-1258 form")
+    return bytes(out)
 
 
 def _csv_cell(value: Any) -> str:

@@ -134,10 +134,8 @@ def _decimal_vi(text: str) -> Decimal | None:
     text = text.replace(" ", "").replace("\u00a0", "")
     if "," in text and "." in text:
         # whichever comes last is the decimal separator
-        if text.rfind(",") > text.rfind("."):
-            text = text.replace(".", "").replace(",", ".")
-        else:
-            text = text.replace(",", "")
+        comma_last = text.rfind(",") > text.rfind(".")
+        text = text.replace(".", "").replace(",", ".") if comma_last else text.replace(",", "")
     elif "," in text:
         text = text.replace(",", ".") if text.count(",") == 1 else text.replace(",", "")
     elif text.count(".") > 1:
