@@ -66,12 +66,11 @@ def copy_raw(conn: psycopg.Connection, file_id: int, parsed: ParsedReturn, sourc
     return count
 
 
-def row_data(parsed: ParsedReturn, index: int) -> dict[str, Any]:
+def row_data(parsed: ParsedReturn, columns: dict[str, list[Any]], index: int) -> dict[str, Any]:
     """A quarantined row as JSON: parsed values, with names only as pseudonyms."""
-    frame = parsed.frame
     out: dict[str, Any] = {}
-    for name in frame.columns:
-        v = _py(frame[name].iat[index])
+    for name, values in columns.items():
+        v = _py(values[index])
         out[name] = v.isoformat() if isinstance(v, dt.date) else v
     for name, pseudo in parsed.pseudonyms.items():
         out[f"{name}_pseudonyms"] = pseudo[index]
@@ -83,15 +82,18 @@ def row_data(parsed: ParsedReturn, index: int) -> dict[str, Any]:
 def write_problems(
     conn: psycopg.Connection, file_id: int, problems: Sequence[RowProblem], parsed: ParsedReturn | None
 ) -> None:
-    index_of = {}
+    index_of: dict[int, int] = {}
+    columns: dict[str, list[Any]] = {}
     if parsed is not None:
         index_of = {n: i for i, n in enumerate(parsed.frame["row_number"].tolist())}
+        columns = {name: parsed.frame[name].tolist() for name in parsed.frame.columns}
     with conn.cursor().copy(
         "copy audit.quarantine (file_id, row_number, column_name, value, rule, severity,"
         " reason_vi, reason_en, row_data) from stdin"
     ) as copy:
         for p in problems:
-            data = row_data(parsed, index_of[p.row_number]) if parsed is not None and p.row_number in index_of else None
+            known = parsed is not None and p.row_number in index_of
+            data = row_data(parsed, columns, index_of[p.row_number]) if known and parsed is not None else None
             copy.write_row(
                 (
                     file_id,
@@ -108,6 +110,11 @@ def write_problems(
 
 
 def write_validation(conn: psycopg.Connection, file_id: int, report: ValidationReport) -> None:
+    conn.execute(
+        "insert into audit.validation_runs (run_id, file_id, suite, success, run_at, result)"
+        " values (%s, %s, %s, %s, %s, %s)",
+        (report.run_id, file_id, report.suite, report.success, report.run_at, Jsonb(report.result_json)),
+    )
     with conn.cursor() as cur:
         cur.executemany(
             "insert into audit.validation_results (run_id, file_id, suite, expectation_type, rule, column_name,"
@@ -139,4 +146,5 @@ def clear_file(conn: psycopg.Connection, file_id: int, source: Source | None) ->
         conn.execute(f"delete from raw.{source.raw_table} where file_id = %s", (file_id,))
     conn.execute("delete from audit.quarantine where file_id = %s", (file_id,))
     conn.execute("delete from audit.validation_results where file_id = %s", (file_id,))
+    conn.execute("delete from audit.validation_runs where file_id = %s", (file_id,))
     conn.execute("delete from audit.feedback_files where file_id = %s", (file_id,))

@@ -92,6 +92,18 @@ create table if not exists audit.validation_results (
 );
 create index if not exists validation_results_file_idx on audit.validation_results (file_id);
 
+create table if not exists audit.validation_runs (
+    run_id      text primary key,
+    file_id     bigint not null references registry.files (file_id),
+    suite       text not null,
+    success     boolean not null,
+    run_at      timestamptz not null,
+    result      jsonb not null
+);
+create index if not exists validation_runs_file_idx on audit.validation_runs (file_id);
+comment on table audit.validation_runs is
+    'The GX validation result of each run (unexpected lists trimmed), from which Data Docs are rebuilt.';
+
 create table if not exists audit.feedback_files (
     file_id     bigint primary key references registry.files (file_id),
     file_name   text not null,

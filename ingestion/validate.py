@@ -54,6 +54,8 @@ class ValidationReport:
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     rejection: Rejection | None = None
+    result_json: dict[str, Any] = field(default_factory=dict)
+    success: bool = True
 
 
 @cache
@@ -129,6 +131,8 @@ def validate(frame: pd.DataFrame, source: Source, period_end: dt.date) -> Valida
         },
     )
     report = ValidationReport(run_id=uuid.uuid4().hex, suite=suite_dict["name"], run_at=dt.datetime.now(dt.UTC))
+    report.success = bool(result.success)
+    report.result_json = _trimmed(result.to_json_dict())
     row_numbers = frame["row_number"].tolist() if "row_number" in frame else []
     by_type_kwargs = {(e["type"], json.dumps(e["kwargs"], sort_keys=True, default=str)): e for e in applicable}
     for res in result.results:
@@ -182,6 +186,16 @@ def validate(frame: pd.DataFrame, source: Source, period_end: dt.date) -> Valida
                 )
             )
     return report
+
+
+def _trimmed(result: dict[str, Any]) -> dict[str, Any]:
+    """The GX result without the full failing-row lists (they live in audit.quarantine)."""
+    for res in result.get("results", []):
+        r = res.get("result") or {}
+        for key in ("unexpected_index_list", "unexpected_list", "unexpected_index_query"):
+            if key in r:
+                r[key] = r[key][:SAMPLE_SIZE] if isinstance(r[key], list) else None
+    return result
 
 
 def _match_spec(config: Any, specs: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:

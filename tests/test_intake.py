@@ -273,3 +273,17 @@ def test_no_key_stops_with_a_clear_error(warehouse_url, conn, monkeypatch):
     assert conn.execute("select status from registry.files where file_id = %s", (reg.file_id,)).fetchone() == (
         "received",
     )
+
+
+def test_data_docs_rebuilt_from_the_warehouse(warehouse_url, conn, inbox, tmp_path):
+    from ingestion.datadocs import build_data_docs
+
+    path = write_csv(
+        inbox / "thanhtra_TT-SO-YTE_2024-Y.csv", THANHTRA_HEADERS, [thanhtra_row(5, title="Data docs")]
+    )
+    intake_one(warehouse_url, path, tmp_path / "o")
+    index = build_data_docs(warehouse_url, tmp_path / "docs")
+    assert index.name == "index.html" and index.exists()
+    pages = list((tmp_path / "docs" / "validations" / "thanhtra_return").rglob("*.html"))
+    assert pages, "one validation page per file"
+    assert (tmp_path / "docs" / "expectations" / "thanhtra_return.html").exists()
