@@ -49,3 +49,32 @@ def fresh_warehouse_url() -> str:
 def conn(warehouse_url: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(warehouse_url, autocommit=True) as c:
         yield c
+
+
+SAMPLES = REPO / "samples" / "returns"
+
+
+class SampleWarehouse:
+    """The bundled sample taken through intake and `dbt build`, once per test session."""
+
+    def __init__(self, url: str, outcomes: list, out_dir: Path) -> None:
+        self.url = url
+        self.outcomes = outcomes
+        self.out_dir = out_dir
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> SampleWarehouse:
+    """A fresh database holding the whole sample: registry, raw, audit and every dbt model.
+
+    Shared by the tests that read marts (indicators, extract, BI access) so the
+    suite pays for one intake and one `dbt build`.
+    """
+    from ingestion.pipeline import run_intake
+    from ingestion.transform import run_dbt
+
+    url = _fresh_database_url("pctn_sample")
+    out = tmp_path_factory.mktemp("sample_out")
+    outcomes = run_intake(url, SAMPLES, out)
+    run_dbt(url, ["build"])
+    return SampleWarehouse(url, outcomes, out)
