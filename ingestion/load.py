@@ -53,16 +53,45 @@ def _raw_rows(parsed: ParsedReturn, source: Source, keep: Sequence[int]) -> Iter
         yield tuple(row)
 
 
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+COPY_CHUNK_ROWS = 20_000
+
+
+def _text_field(value: Any) -> str:
+    """One field in PostgreSQL's COPY text format.
+
+    Formatting rows ourselves and sending them in chunks is several times faster
+    than psycopg's per-row `write_row` adaptation, and the types here are few.
+    """
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, list):
+        items = ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in value)
+        return ("{" + items + "}").translate(_ESCAPES)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).translate(_ESCAPES)
+
+
 def copy_raw(conn: psycopg.Connection, file_id: int, parsed: ParsedReturn, source: Source, keep: Sequence[int]) -> int:
     row_numbers = parsed.frame["row_number"].tolist()
     ordinary = [c.load_name for c in source.columns if c.type != "personal"]
     personal = [c.load_name for c in source.columns if c.type == "personal"]
     target = ["file_id", "row_number", *ordinary, *personal, "extra_columns"]
     count = 0
+    prefix = f"{file_id}\t"
+    buffer: list[str] = []
     with conn.cursor().copy(f"copy raw.{source.raw_table} ({', '.join(target)}) from stdin") as copy:
         for i, values in zip(keep, _raw_rows(parsed, source, keep), strict=True):
-            copy.write_row((file_id, row_numbers[i], *values))
+            buffer.append(prefix + str(row_numbers[i]) + "\t" + "\t".join(map(_text_field, values)) + "\n")
             count += 1
+            if len(buffer) >= COPY_CHUNK_ROWS:
+                copy.write("".join(buffer))
+                buffer.clear()
+        if buffer:
+            copy.write("".join(buffer))
     return count
 
 
