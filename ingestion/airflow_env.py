@@ -63,7 +63,7 @@ def metadata_url(warehouse: str, database: str = METADATA_DB) -> str:
 def airflow_env(
     home: Path,
     warehouse: str,
-    metadata: str,
+    sql_alchemy_conn: str,
     *,
     executor: str = "LocalExecutor",
     port: int = 8080,
@@ -71,8 +71,12 @@ def airflow_env(
     queue: str | None = None,
     paused_at_creation: bool = True,
 ) -> dict[str, str]:
-    """Environment variables for every Airflow process of one local installation."""
-    meta = sqlalchemy_url(metadata)
+    """Environment variables for every Airflow process of one local installation.
+
+    `sql_alchemy_conn` is the metadata database (`sqlalchemy_url(...)`, or SQLite for a
+    single-process `dags test`).
+    """
+    meta = sql_alchemy_conn
     env = {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
@@ -108,7 +112,7 @@ def local_env(port: int | None = None) -> dict[str, str]:
     env = airflow_env(
         AIRFLOW_DATA / "home",
         warehouse,
-        metadata_url(warehouse),
+        sqlalchemy_url(metadata_url(warehouse)),
         port=port or int(os.environ.get("PCTN_AIRFLOW_PORT", "8080")),
         paused_at_creation=False,
     )

@@ -68,19 +68,36 @@ def cmd_intake(args: argparse.Namespace) -> list[FileOutcome]:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
+    """Intake → roles → dbt build → Data Docs → extract (outbox) → summary."""
+    from ingestion.datadocs import build_data_docs
+    from ingestion.extract import build_extract, configured_channels, deliver, latest_period, write_extract
+    from ingestion.summary import print_run_summary
     from ingestion.transform import run_dbt
 
     url = warehouse_url()
     out = _out()
-    print(f"Warehouse: {url}")
     print(f"Inbox: {_inbox()}")
     outcomes = run_intake(url, _inbox(), out)
     print_intake_summary(outcomes)
-    print("\ndbt build …")
+    _ensure_roles(url)
+    print("\ndbt build (seeds, models, data tests, unit tests) …")
     run_dbt(url, ["build"])
-    from ingestion.summary import print_run_summary
+    docs = build_data_docs(url, out / "data_docs")
+    period = latest_period(url)
+    extract_id = build_extract(url, period)
+    workbook = write_extract(url, extract_id, out / "extract" / period)
+    for channel in configured_channels():
+        result = deliver(url, extract_id, channel)
+        print(f"Extract {period} → {channel}: {result.outcome} ({result.recipient})")
+    print_run_summary(url, out, extract_path=workbook, data_docs=docs)
 
-    print_run_summary(url, out)
+
+def _ensure_roles(url: str) -> None:
+    try:
+        from ingestion.roles import ensure_roles
+    except ImportError:  # pragma: no cover - roles module is optional until the BI issue lands
+        return
+    ensure_roles(url)
 
 
 def main(argv: list[str] | None = None) -> int:

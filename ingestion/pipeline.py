@@ -174,7 +174,8 @@ def process_file(
     except Rejection as exc:
         rejection = exc
 
-    rows_read = parsed.rows_read if parsed is not None else 0
+    # a rejected file is not read as a return: none of its rows count as read
+    rows_read = parsed.rows_read if parsed is not None and rejection is None else 0
     quarantined = {p.row_number for p in problems if p.severity == "row"}
     flagged = {p.row_number for p in problems if p.severity == "warn"} - quarantined
     with conn.transaction():
@@ -275,10 +276,22 @@ def run_intake(
         for path in paths if paths is not None else scan_inbox(inbox):
             registration = register_file(conn, path)
             if not registration.is_new and registration.status != "received":
-                dup = _existing_outcome(conn, registration.file_id)
-                dup.file_name = str(path.relative_to(inbox)) if path.is_relative_to(inbox) else path.name
-                dup.status = "duplicate"
-                outcomes.append(dup)
+                known = _existing_outcome(conn, registration.file_id)
+                outcomes.append(
+                    FileOutcome(
+                        file_id=known.file_id,
+                        file_name=str(path.relative_to(inbox)) if path.is_relative_to(inbox) else path.name,
+                        status="duplicate",
+                        source=known.source,
+                        unit_code=known.unit_code,
+                        period_code=known.period_code,
+                        version=known.version,
+                    )
+                )
                 continue
             outcomes.append(process_file(conn, registration.file_id, out_dir))
+        # a later file of this run may have superseded an earlier one: report the final state
+        for i, o in enumerate(outcomes):
+            if o.status in ("loaded", "superseded"):
+                outcomes[i] = _existing_outcome(conn, o.file_id)
     return outcomes

@@ -1,7 +1,10 @@
 """File identity, history and supersession in `registry`.
 
-A file is identified by the SHA-256 of its bytes: the same bytes offered twice are
-one registry row (the second offer is only a receipt). The bytes themselves go to
+A file is identified by the SHA-256 of its bytes and its name: the same bytes
+offered twice are one registry row (the second offer is only a receipt). The same
+bytes under another name are a new offer, because the name carries the return's
+identity: a unit that first sent a file under a wrong name (rejected) and then
+renamed it must see it processed. The bytes themselves go to
 `registry.file_contents`, which is the archive *and* the hand-over between tasks:
 a worker that processes a file reads it from the warehouse, never from another
 worker's disk. Among the loaded files of one return (source, unit, period) the
@@ -42,12 +45,14 @@ def register_bytes(conn: psycopg.Connection, file_name: str, data: bytes) -> Reg
         )
         row = conn.execute(
             "insert into registry.files (sha256, file_name) values (%s, %s)"
-            " on conflict (sha256) do nothing returning file_id, status",
+            " on conflict (sha256, file_name) do nothing returning file_id, status",
             (digest, file_name),
         ).fetchone()
         is_new = row is not None
         if row is None:
-            row = conn.execute("select file_id, status from registry.files where sha256 = %s", (digest,)).fetchone()
+            row = conn.execute(
+                "select file_id, status from registry.files where sha256 = %s and file_name = %s", (digest, file_name)
+            ).fetchone()
         conn.execute(
             "insert into registry.receipts (sha256, file_name, outcome) values (%s, %s, %s)",
             (digest, file_name, "new" if is_new else "duplicate"),

@@ -28,7 +28,7 @@ comment on table registry.file_contents is
 
 create table if not exists registry.files (
     file_id          bigserial primary key,
-    sha256           text not null unique references registry.file_contents (sha256),
+    sha256           text not null references registry.file_contents (sha256),
     file_name        text not null,
     source           text,
     unit_code        text,
@@ -46,11 +46,13 @@ create table if not exists registry.files (
     reject_code      text,
     reject_reason_vi text,
     reject_reason_en text,
-    archive_path     text
+    archive_path     text,
+    unique (sha256, file_name)
 );
 create index if not exists files_return_idx on registry.files (source, unit_code, period_code);
 comment on table registry.files is
-    'One row per distinct file received (same bytes twice = one row). status: loaded, rejected, superseded.';
+    'One row per distinct file received: the same bytes under the same name are one row. '
+    'status: received, loaded, rejected, superseded.';
 
 create table if not exists registry.receipts (
     receipt_id  bigserial primary key,

@@ -19,13 +19,15 @@ from dataclasses import dataclass, field
 
 from ingestion.contract.sources import Source
 from ingestion.problems import Rejection
-from ingestion.readers.encodings import EncodingError, decode_bytes
+from ingestion.readers.encodings import EncodingError, decode_bytes, repair_many
 from ingestion.readers.values import Cell, clean_text, fold
 
 HEADER_SCAN_ROWS = 40
 _COLUMN_NUMBER = re.compile(r"^\(?\d{1,2}\)?$")
 _TOTALS = ("tong cong", "tong so", "cong", "total", "grand total")
-_FOOTER = ("nguoi lap bieu", "thu truong", "ky ten", "ky, ghi ro", "ngay thang nam", "xac nhan", "prepared by")
+_FOOTER = ("nguoi lap bieu", "thu truong", "ky ten", "(ky", "ky, ghi ro", "ngay thang nam", "xac nhan", "prepared by")
+# "Thanh Hóa, ngày 18 tháng 03 năm 2023": the place-and-date line above the signatures
+_PLACE_DATE = re.compile(r"\bngay\s*\d{0,2}\s*thang\s*\d{0,2}\s*nam\s*\d{0,4}\s*$")
 _UNIT_IN_TITLE = re.compile(r"don vi bao cao\s*:?\s*(.*)$")
 _PERIOD_IN_TITLE = re.compile(r"ky bao cao\s*:?\s*(.*)$")
 _UNIT_CODE = re.compile(r"\b([A-Z]{2,5}-[A-Z0-9]+(?:-[A-Z0-9]+)*)\b")
@@ -80,8 +82,10 @@ def read_table(data: bytes, extension: str, source: Source) -> SheetTable:
         table.encoding = decoded.encoding
         table.legacy_repair = decoded.repaired
         return table
-    grid = _xlsx_rows(data)
-    return _locate(grid, source)
+    grid, scheme = _xlsx_rows(data)
+    table = _locate(grid, source)
+    table.legacy_repair = scheme
+    return table
 
 
 def _csv_rows(text: str) -> list[tuple[int, list[Cell]]]:
@@ -103,7 +107,8 @@ def _csv_rows(text: str) -> list[tuple[int, list[Cell]]]:
     return rows
 
 
-def _xlsx_rows(data: bytes) -> list[tuple[int, list[Cell]]]:
+def _xlsx_rows(data: bytes) -> tuple[list[tuple[int, list[Cell]]], str | None]:
+    """The sheet's grid with legacy TCVN3/VNI text repaired, decided once for the whole sheet."""
     from python_calamine import CalamineWorkbook  # local: only xlsx returns need it
 
     try:
@@ -116,7 +121,14 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[Cell]]]:
             f"Không mở được tệp Excel (.xlsx): {type(exc).__name__}: {exc}",
             f"The Excel (.xlsx) file cannot be opened: {type(exc).__name__}: {exc}",
         ) from exc
-    return [(i + 1, [None if cell == "" else cell for cell in row]) for i, row in enumerate(grid)]
+    texts = [cell for row in grid for cell in row if isinstance(cell, str) and cell and not cell.isascii()]
+    repaired, scheme = repair_many(texts)
+    fixed = dict(zip(texts, repaired, strict=True)) if scheme else {}
+    rows = [
+        (i + 1, [None if cell == "" else fixed.get(cell, cell) if isinstance(cell, str) else cell for cell in row])
+        for i, row in enumerate(grid)
+    ]
+    return rows, scheme
 
 
 def _is_blank(cells: Sequence[Cell]) -> bool:
@@ -128,6 +140,23 @@ def _first_text(cells: Iterable[Cell]) -> str:
         if cell is not None and str(cell).strip():
             return fold(str(cell))
     return ""
+
+
+def _is_footer(cells: Sequence[Cell]) -> bool:
+    """Signature block: a sparse row with a text cell that starts like one, or the place-and-date line.
+
+    Only sparse rows count (signature lines fill a few cells; records fill many), so
+    an inspection titled "Xác nhận …" is never mistaken for the footer.
+    """
+    filled = [c for c in cells if c is not None and str(c).strip()]
+    if len(filled) > 4:
+        return False
+    for cell in filled:
+        if isinstance(cell, str) and cell.strip():
+            text = fold(cell)
+            if text.startswith(_FOOTER) or _PLACE_DATE.search(text):
+                return True
+    return False
 
 
 def _locate(grid: list[tuple[int, list[Cell]]], source: Source) -> SheetTable:
@@ -161,15 +190,19 @@ def _locate(grid: list[tuple[int, list[Cell]]], source: Source) -> SheetTable:
                 table.title_period = code.group(1)
 
     body = grid[header_pos + 1 :]
-    if body and not _is_blank(body[0][1]):
-        first = [c for c in body[0][1] if c is not None and str(c).strip()]
-        if first and all(_COLUMN_NUMBER.match(str(c).strip()) for c in first) and len(first) >= 2:
-            body = body[1:]
+    # a header merged over two rows leaves a blank row; then maybe the (1) (2) (3) row
+    lead_blank = 0
+    while lead_blank < min(len(body), 3) and _is_blank(body[lead_blank][1]):
+        lead_blank += 1
+    if lead_blank < len(body):
+        first = [c for c in body[lead_blank][1] if c is not None and str(c).strip()]
+        if len(first) >= 2 and all(_COLUMN_NUMBER.match(str(c).strip()) for c in first):
+            body = body[lead_blank + 1 :]
     for row_number, cells in body:
         if _is_blank(cells):
             continue
         lead = _first_text(cells)
-        if any(lead.startswith(word) for word in _FOOTER):
+        if _is_footer(cells):
             break
         if lead in _TOTALS or any(lead.startswith(word + " ") or lead.startswith(word + ":") for word in _TOTALS[:2]):
             table.notes.append(f"row {row_number}: totals row skipped")

@@ -16,8 +16,6 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
-from ingestion.readers.encodings import repair_legacy_text
-
 Cell = str | int | float | bool | dt.date | dt.datetime | dt.time | dt.timedelta | None
 
 
@@ -35,13 +33,16 @@ _WS = re.compile(r"\s+")
 
 
 def clean_text(value: Cell) -> str | None:
-    """Text as NFC, legacy TCVN3/VNI repaired, whitespace folded; blank -> None."""
+    """Text as NFC, whitespace folded; blank -> None.
+
+    Legacy TCVN3/VNI text is repaired by the readers, once per file, before cells
+    get here (the scheme is decided on the whole file, which one cell cannot do).
+    """
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = str(value)
-    text, _ = repair_legacy_text(text)
     text = _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
     return text or None
 
