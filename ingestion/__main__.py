@@ -4,4 +4,5 @@ import sys
 
 from ingestion.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # guarded: intake workers are spawned processes that import __main__
+    sys.exit(main())

@@ -11,7 +11,10 @@ and are worth a retry.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -169,7 +172,11 @@ def process_file(
         report = validate(parsed.frame, source, period.end_date)
         if report.rejection is not None:
             raise report.rejection
-        problems = parsed.problems + report.problems
+        # a value that was written but cannot be read is reported as such, not also as "missing"
+        unreadable = {(p.row_number, p.column) for p in parsed.problems}
+        problems = parsed.problems + [
+            p for p in report.problems if not (p.rule == "required" and (p.row_number, p.column) in unreadable)
+        ]
         rejection = None
     except Rejection as exc:
         rejection = exc
@@ -266,18 +273,57 @@ def export_file(out_dir: Path, name: str, data: bytes, summary: FeedbackSummary,
     fb.write_bytes(feedback)
 
 
+def _worker_process(url: str, file_id: int, out_dir: Path | None) -> int:
+    """Process one file in a worker process, with the worker's own connection."""
+    conn = _WORKER_CONN.get(url)
+    if conn is None or conn.closed:
+        conn = _WORKER_CONN[url] = psycopg.connect(url, autocommit=True)
+    process_file(conn, file_id, out_dir)
+    return file_id
+
+
+_WORKER_CONN: dict[str, psycopg.Connection] = {}
+PARALLEL_MIN_FILES = 8
+
+
+def default_workers() -> int:
+    """`PCTN_INTAKE_WORKERS`, else one per core (at most 4): validation is CPU-bound."""
+    return int(os.environ.get("PCTN_INTAKE_WORKERS", min(os.cpu_count() or 1, 4)))
+
+
+def _process_all(conn: psycopg.Connection, url: str, file_ids: list[int], out_dir: Path | None, workers: int) -> None:
+    if workers <= 1 or len(file_ids) < PARALLEL_MIN_FILES:
+        for file_id in file_ids:
+            process_file(conn, file_id, out_dir)
+        return
+    # spawn, not fork: the parent may hold connections and threads a fork would copy
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for future in [pool.submit(_worker_process, url, file_id, out_dir) for file_id in file_ids]:
+            future.result()
+
+
 def run_intake(
-    url: str, inbox: Path, out_dir: Path | None = None, paths: Iterable[Path] | None = None
+    url: str,
+    inbox: Path,
+    out_dir: Path | None = None,
+    paths: Iterable[Path] | None = None,
+    workers: int | None = None,
 ) -> list[FileOutcome]:
-    """Register and process every file in the inbox; return one outcome per file offered."""
-    outcomes: list[FileOutcome] = []
+    """Register every file in the inbox, process the new ones, return one outcome per file offered.
+
+    Registration is sequential (it decides what is new); processing runs in
+    `workers` processes, since each file is independent and its own transaction.
+    """
+    slots: list[FileOutcome | int] = []
+    pending: list[int] = []
     with psycopg.connect(url, autocommit=True) as conn:
         ensure_schema(conn)
         for path in paths if paths is not None else scan_inbox(inbox):
             registration = register_file(conn, path)
-            if not registration.is_new and registration.status != "received":
+            if registration.file_id in pending or (not registration.is_new and registration.status != "received"):
                 known = _existing_outcome(conn, registration.file_id)
-                outcomes.append(
+                slots.append(
                     FileOutcome(
                         file_id=known.file_id,
                         file_name=str(path.relative_to(inbox)) if path.is_relative_to(inbox) else path.name,
@@ -289,9 +335,8 @@ def run_intake(
                     )
                 )
                 continue
-            outcomes.append(process_file(conn, registration.file_id, out_dir))
-        # a later file of this run may have superseded an earlier one: report the final state
-        for i, o in enumerate(outcomes):
-            if o.status in ("loaded", "superseded"):
-                outcomes[i] = _existing_outcome(conn, o.file_id)
-    return outcomes
+            pending.append(registration.file_id)
+            slots.append(registration.file_id)
+        _process_all(conn, url, pending, out_dir, default_workers() if workers is None else workers)
+        # final states: a later file of this run may have superseded an earlier one
+        return [_existing_outcome(conn, s) if isinstance(s, int) else s for s in slots]
