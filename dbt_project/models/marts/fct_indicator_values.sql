@@ -1,0 +1,193 @@
+{{
+    config(
+        indexes=[
+            {'columns': ['indicator_code', 'period_code']},
+            {'columns': ['period_code']},
+            {'columns': ['unit_code']},
+        ]
+    )
+}}
+{#- One row per indicator x period x unit (and its agency and the province) x
+    restatement x scope. Every value is computed from the contributing records
+    of its own cell (grouping sets), so medians and ratios are right at every
+    level. Units that sent a return of an indicator's source get a row even when
+    nothing happened (0 for counts and sums, null for ratios without denominator).
+    Agency and province rows are the same as reported and restated. -#}
+with
+
+events as (
+    select * from {{ ref('int_indicator_events_inspections') }}
+    union all
+    select * from {{ ref('int_indicator_events_cases') }}
+    union all
+    select * from {{ ref('int_indicator_events_enforcement') }}
+    union all
+    select * from {{ ref('int_indicator_events_data_quality') }}
+),
+
+indicators as (
+    select * from {{ ref('indicators') }}
+),
+
+units as (
+    select * from {{ ref('int_reporting_units_resolved') }}
+),
+
+submissions as (
+    select * from {{ ref('int_return_submissions') }}
+),
+
+periods as (
+    select * from {{ ref('reporting_periods') }}
+),
+
+scopes as (
+    select scope_code
+    from (values ('all'), ('position'), ('corruption')) as scope_list (scope_code)
+),
+
+restatements as (
+    select restatement_code
+    from (values ('as_reported'), ('restated')) as restatement_list (restatement_code)
+),
+
+scaffold as (
+    -- a unit that sent a return of the indicator's source shows a value
+    select distinct
+        indicators.indicator_code,
+        submissions.period_code,
+        submissions.unit_code
+    from submissions
+    inner join indicators
+        on submissions.source = any(string_to_array(indicators.sources, '|'))
+    where submissions.is_loaded
+),
+
+contributions as (
+    select
+        indicator_code,
+        period_code,
+        unit_code,
+        article,
+        false as is_scaffold,
+        numerator,
+        denominator,
+        measure
+    from events
+    union all
+    select
+        indicator_code,
+        period_code,
+        unit_code,
+        cast(null as smallint) as article,
+        true as is_scaffold,
+        0 as numerator,
+        0 as denominator,
+        cast(null as numeric) as measure
+    from scaffold
+),
+
+scoped as (
+    select
+        contributions.indicator_code,
+        contributions.period_code,
+        scopes.scope_code,
+        contributions.unit_code,
+        coalesce(units.current_unit_code, contributions.unit_code) as current_unit_code,
+        coalesce(units.agency_code, split_part(contributions.unit_code, '-', 1)) as agency_code,
+        contributions.numerator,
+        contributions.denominator,
+        contributions.measure
+    from contributions
+    inner join indicators
+        on contributions.indicator_code = indicators.indicator_code
+    inner join scopes
+        on
+            scopes.scope_code = 'all'
+            or (
+                indicators.is_scoped
+                and (
+                    contributions.is_scaffold
+                    or {{ in_indicator_scope('contributions.article', 'scopes.scope_code') }}
+                )
+            )
+    left join units
+        on contributions.unit_code = units.unit_code
+),
+
+aggregated as (
+    select
+        indicator_code,
+        period_code,
+        scope_code,
+        unit_code,
+        current_unit_code,
+        agency_code,
+        grouping(unit_code, current_unit_code, agency_code) as grouping_id,
+        sum(numerator) as sum_numerator,
+        sum(denominator) as sum_denominator,
+        percentile_cont(0.5) within group (order by measure) as median_measure
+    from scoped
+    group by grouping sets (
+        (indicator_code, period_code, scope_code, unit_code),
+        (indicator_code, period_code, scope_code, current_unit_code),
+        (indicator_code, period_code, scope_code, agency_code),
+        (indicator_code, period_code, scope_code)
+    )
+),
+
+levelled as (
+    -- grouping_id bits: unit_code, current_unit_code, agency_code (1 = rolled up)
+    select
+        aggregated.indicator_code,
+        aggregated.period_code,
+        aggregated.scope_code,
+        case
+            when aggregated.grouping_id = 3 then aggregated.unit_code
+            when aggregated.grouping_id = 5 then aggregated.current_unit_code
+            when aggregated.grouping_id = 6 then aggregated.agency_code
+            else '{{ var("province_code") }}'
+        end as unit_code,
+        case
+            when aggregated.grouping_id in (3, 5) then 'unit'
+            when aggregated.grouping_id = 6 then 'agency'
+            else 'province'
+        end as unit_level,
+        case
+            when aggregated.grouping_id = 3 then 'as_reported'
+            when aggregated.grouping_id = 5 then 'restated'
+        end as unit_restatement,
+        aggregated.sum_numerator,
+        aggregated.sum_denominator,
+        aggregated.median_measure
+    from aggregated
+),
+
+final as (
+    select
+        levelled.indicator_code,
+        levelled.period_code,
+        periods.report_year,
+        levelled.unit_code,
+        levelled.unit_level,
+        restatements.restatement_code as restatement,
+        levelled.scope_code as scope,
+        cast(
+            case indicators.calc
+                when 'sum' then coalesce(levelled.sum_numerator, 0)
+                when 'ratio' then round(levelled.sum_numerator / nullif(levelled.sum_denominator, 0), 6)
+                when 'median' then round(cast(levelled.median_measure as numeric), 1)
+            end as numeric
+        ) as value,
+        cast(case when indicators.calc = 'ratio' then levelled.sum_numerator end as numeric) as numerator,
+        cast(case when indicators.calc = 'ratio' then levelled.sum_denominator end as numeric) as denominator
+    from levelled
+    inner join indicators
+        on levelled.indicator_code = indicators.indicator_code
+    inner join restatements
+        on coalesce(levelled.unit_restatement, restatements.restatement_code) = restatements.restatement_code
+    left join periods
+        on levelled.period_code = periods.period_code
+)
+
+select * from final

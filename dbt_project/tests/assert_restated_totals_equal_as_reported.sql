@@ -1,0 +1,88 @@
+-- Restatement moves values between units, never changes totals: for additive
+-- (summed) indicators the units' as-reported total, the units' restated total
+-- and the province value agree; agency and province rows are identical as
+-- reported and restated for every indicator.
+with
+
+indicator_values as (
+    select * from {{ ref('fct_indicator_values') }}
+),
+
+indicators as (
+    select * from {{ ref('indicators') }}
+),
+
+unit_totals as (
+    select
+        indicator_code,
+        period_code,
+        scope,
+        coalesce(sum(value) filter (where restatement = 'as_reported'), 0) as as_reported_total,
+        coalesce(sum(value) filter (where restatement = 'restated'), 0) as restated_total
+    from indicator_values
+    where unit_level = 'unit'
+    group by indicator_code, period_code, scope
+),
+
+province as (
+    select
+        indicator_code,
+        period_code,
+        scope,
+        value
+    from indicator_values
+    where unit_level = 'province' and restatement = 'restated'
+),
+
+unbalanced_totals as (
+    select
+        unit_totals.indicator_code,
+        unit_totals.period_code,
+        unit_totals.scope,
+        'unit totals differ from each other or from the province' as problem
+    from unit_totals
+    inner join indicators
+        on unit_totals.indicator_code = indicators.indicator_code
+    left join province
+        on
+            unit_totals.indicator_code = province.indicator_code
+            and unit_totals.period_code = province.period_code
+            and unit_totals.scope = province.scope
+    where
+        indicators.calc = 'sum'
+        and (
+            unit_totals.as_reported_total <> unit_totals.restated_total
+            or unit_totals.restated_total <> coalesce(province.value, 0)
+        )
+),
+
+rollups as (
+    select
+        indicator_code,
+        period_code,
+        scope,
+        unit_code,
+        unit_level,
+        max(value) filter (where restatement = 'as_reported') as as_reported_value,
+        max(value) filter (where restatement = 'restated') as restated_value,
+        count(*) as restatements
+    from indicator_values
+    where unit_level in ('agency', 'province')
+    group by indicator_code, period_code, scope, unit_code, unit_level
+),
+
+unequal_rollups as (
+    select
+        indicator_code,
+        period_code,
+        scope,
+        unit_level || ' row differs between as reported and restated' as problem
+    from rollups
+    where
+        restatements <> 2
+        or as_reported_value is distinct from restated_value
+)
+
+select * from unbalanced_totals
+union all
+select * from unequal_rollups

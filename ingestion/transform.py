@@ -1,0 +1,163 @@
+"""Run the dbt project (staging -> case spine -> indicators) against a warehouse.
+
+dbt runs in-process through `dbtRunner`, with the profile in `dbt_project/`
+and the connection taken from the warehouse URL (`ingestion.warehouse.dbt_env`),
+so the embedded pgserver's unix-socket host works as well as a TCP server.
+dbt reads its profile's `env_var`s from the process environment, so they are set
+for the duration of the call and restored afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
+from ingestion.warehouse import REPO_ROOT, dbt_env
+
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+# dbtRunner is not re-entrant and the environment is process-wide: one run at a time.
+_DBT_LOCK = threading.Lock()
+
+
+class DbtRunError(RuntimeError):
+    """dbt ended with an error or with failing nodes (models, tests, seeds)."""
+
+    def __init__(self, args: Sequence[str], failures: list[str], exception: BaseException | None = None):
+        self.args_used = list(args)
+        self.failures = failures
+        detail = "; ".join(failures) if failures else (repr(exception) if exception else "unknown error")
+        super().__init__(f"dbt {' '.join(args)} failed: {detail}")
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def _failures(result: object) -> list[str]:
+    """Names and messages of the nodes that errored or failed."""
+    failures: list[str] = []
+    results = getattr(result, "results", None) or []
+    for node_result in results:
+        status = str(getattr(node_result, "status", "")).lower()
+        if status in {"error", "fail", "runtime error", "runtimeerror"} or status.endswith(("error", "fail")):
+            node = getattr(node_result, "node", None)
+            name = getattr(node, "unique_id", None) or getattr(node, "name", "?")
+            message = _ANSI.sub("", getattr(node_result, "message", "") or "").strip().splitlines()
+            failures.append(f"{name}: {message[0] if message else status}")
+    return failures
+
+
+def run_dbt(url: str, args: list[str], *, target_path: Path | None = None) -> None:
+    """Run `dbt <args>` on the warehouse at `url`; raise `DbtRunError` naming the failing nodes.
+
+    `target_path` keeps dbt's artefacts (manifest, run results) out of the source tree,
+    e.g. a temporary directory in tests or a task's own folder in Airflow.
+    """
+    env = dbt_env(url) | {
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+    }
+    cli_args = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    if target_path is not None:
+        cli_args += ["--target-path", str(target_path)]
+        env["DBT_LOG_PATH"] = str(target_path / "logs")
+
+    from dbt.cli.main import dbtRunner  # local import: dbt takes a few seconds to import
+
+    with _DBT_LOCK, _environment(env):
+        result = dbtRunner().invoke(cli_args)
+    if not result.success:
+        raise DbtRunError(args, _failures(result.result), result.exception)
+
+
+HEADLINE_SQL = """
+select
+    e.indicator_code,
+    i.name_vi,
+    i.name_en,
+    i.unit,
+    e.scope,
+    e.report_year,
+    e.value,
+    e.previous_value,
+    e.change_pct
+from marts.fct_yearly_evaluation as e
+inner join marts.dim_indicators as i on e.indicator_code = i.indicator_code
+inner join reference.indicators as s on e.indicator_code = s.indicator_code
+where s.is_headline
+  and e.scope = i.default_scope
+  and e.report_year = (select max(report_year) from marts.fct_yearly_evaluation)
+order by i.sort_order
+"""
+
+
+def headline_indicators(url: str) -> list[dict[str, object]]:
+    """The latest year's headline indicators (province, restated, default scope) from the marts."""
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        cur.execute(HEADLINE_SQL)
+        names = [d.name for d in cur.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _fmt(value: object, unit: str) -> str:
+    if value is None:
+        return "–"
+    number = float(value)  # type: ignore[arg-type]
+    if unit == "ratio":
+        return f"{number:.1%}"
+    if unit == "vnd":
+        return f"{number / 1e9:,.2f} tỷ"
+    if number == int(number):
+        return f"{int(number):,}"
+    return f"{number:,.1f}"
+
+
+def format_headline(rows: list[dict[str, object]]) -> str:
+    """A plain-text table of `headline_indicators` for the end of `make run`."""
+    if not rows:
+        return "No yearly indicator values yet (no Y returns loaded)."
+    year = rows[0]["report_year"]
+    header = ("Indicator", "Scope", str(year), str(int(year) - 1), "Change")  # type: ignore[call-overload]
+    lines = []
+    for r in rows:
+        unit = str(r["unit"])
+        change = r["change_pct"]
+        lines.append(
+            (
+                f"{r['name_en']} ({r['indicator_code']})",
+                str(r["scope"]),
+                _fmt(r["value"], unit),
+                _fmt(r["previous_value"], unit),
+                "–" if change is None else f"{float(change):+.0%}",  # type: ignore[arg-type]
+            )
+        )
+    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
+
+    def row(cells: Sequence[str]) -> str:
+        return "  ".join(
+            c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    out = [f"Headline indicators {year}, Thanh Hóa province, today's units", row(header)]
+    out.append("  ".join("-" * w for w in widths))
+    out += [row(line) for line in lines]
+    return "\n".join(out)

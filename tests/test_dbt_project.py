@@ -1,0 +1,116 @@
+"""Checks of the dbt project itself, from its parsed manifest (no database needed).
+
+- every model is described and tested (data tests or unit tests);
+- every mart enforces its contract, persists its docs, and describes each column
+  in Vietnamese and English ("Mã chỉ tiêu / Indicator code");
+- the marts other parts of the project read have exactly the columns that
+  docs/interfaces.md fixes;
+- every indicator of the seed has a unit test that states its expected values.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingestion.transform import DBT_PROJECT_DIR, run_dbt
+
+# docs/interfaces.md, section "Marts (schema `marts`) that the extract and BI read"
+INTERFACE_COLUMNS: dict[str, list[str]] = {
+    "dim_indicators": [
+        "indicator_code", "indicator_group", "name_vi", "name_en", "unit", "formula_vi", "formula_en",
+        "direction", "default_scope", "is_additive", "sort_order",
+    ],
+    "dim_reporting_units": [
+        "unit_code", "agency_code", "agency_name_vi", "unit_level", "area_code", "unit_name_vi",
+        "valid_from", "valid_to", "successor_unit_code", "current_unit_code", "is_current",
+    ],
+    "dim_reporting_periods": [
+        "period_code", "regime", "report_year", "period_kind", "start_date", "end_date", "is_cumulative",
+        "quarter_index", "due_date",
+    ],
+    "dim_offences": ["article", "name_vi", "name_en", "scope"],
+    "fct_indicator_values": [
+        "indicator_code", "period_code", "report_year", "unit_code", "unit_level", "restatement", "scope",
+        "value", "numerator", "denominator",
+    ],
+    "fct_yearly_evaluation": [
+        "indicator_code", "report_year", "unit_code", "unit_level", "scope", "value", "previous_value",
+        "change_abs", "change_pct", "target_value", "target_met",
+    ],
+    "fct_phase_totals": ["indicator_code", "phase_code", "unit_code", "scope", "value", "years_covered"],
+    "fct_return_submissions": [
+        "source", "unit_code", "period_code", "due_date", "expected", "received_at", "file_id", "status",
+        "rows_read", "rows_loaded", "rows_quarantined",
+    ],
+    "fct_quarantine_summary": ["source", "unit_code", "period_code", "rule", "severity", "rows"],
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    target = tmp_path_factory.mktemp("dbt_parse")
+    # parsing needs the profile but no connection
+    run_dbt("postgresql://nobody@localhost:1/none", ["parse"], target_path=target)
+    return json.loads((Path(target) / "manifest.json").read_text())
+
+
+def _models(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+
+
+def test_every_model_described_and_tested(manifest: dict[str, Any]) -> None:
+    models = _models(manifest)
+    tested: set[str] = set()
+    for node in [*manifest["nodes"].values(), *manifest.get("unit_tests", {}).values()]:
+        if node["resource_type"] in {"test", "unit_test"}:
+            tested.update(dep.split(".")[-1] for dep in node["depends_on"]["nodes"] if dep.startswith("model."))
+    undescribed = [name for name, n in models.items() if not n["description"].strip()]
+    untested = sorted(set(models) - tested)
+    undescribed_columns = [
+        f"{name}.{col}" for name, n in models.items() for col, c in n["columns"].items() if not c["description"]
+    ]
+    assert not undescribed, undescribed
+    assert not untested, untested
+    assert not undescribed_columns, undescribed_columns
+
+
+def test_marts_contracts_docs_and_bilingual_columns(manifest: dict[str, Any]) -> None:
+    marts = {k: v for k, v in _models(manifest).items() if v["schema"] == "marts"}
+    assert len(marts) >= 11
+    for name, node in marts.items():
+        assert node["config"]["contract"]["enforced"], name
+        assert node["config"]["persist_docs"] == {"relation": True, "columns": True}, name
+        assert node["config"]["materialized"] == "table", name
+        for col, c in node["columns"].items():
+            assert c.get("data_type"), f"{name}.{col} has no data_type"
+            assert " / " in c["description"], f"{name}.{col}: describe as 'Vietnamese / English'"
+
+
+def test_schemas_are_exact(manifest: dict[str, Any]) -> None:
+    schemas = {n["schema"] for n in _models(manifest).values()}
+    assert schemas == {"staging", "intermediate", "marts"}
+    seeds = {n["schema"] for n in manifest["nodes"].values() if n["resource_type"] == "seed"}
+    assert seeds == {"reference"}
+    sources = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["sources"]]
+    assert all(n["schema"] == "staging" for n in sources), "only staging reads source()"
+
+
+@pytest.mark.parametrize("mart", sorted(INTERFACE_COLUMNS))
+def test_interface_columns(manifest: dict[str, Any], mart: str) -> None:
+    assert list(_models(manifest)[mart]["columns"]) == INTERFACE_COLUMNS[mart]
+
+
+def test_every_indicator_has_a_unit_test(manifest: dict[str, Any]) -> None:
+    with (DBT_PROJECT_DIR / "seeds" / "indicators.csv").open(encoding="utf-8") as f:
+        codes = {row["indicator_code"] for row in csv.DictReader(f)}
+    covered: set[str] = set()
+    for test in manifest.get("unit_tests", {}).values():
+        rows = test["expect"]["rows"]
+        text = rows if isinstance(rows, str) else json.dumps(rows)
+        covered.update(code for code in codes if code in text)
+    assert codes - covered == set()
