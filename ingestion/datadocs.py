@@ -9,6 +9,7 @@ ephemeral GX context and renders the static site into a folder.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from ingestion.contract.suites import suite_path
 def build_data_docs(url: str, out_dir: Path) -> Path:
     """Render Data Docs for every registered file's latest validation; return index.html."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
     from great_expectations.core import ExpectationSuite, ExpectationSuiteValidationResult
     from great_expectations.core.run_identifier import RunIdentifier

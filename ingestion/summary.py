@@ -24,7 +24,11 @@ def _fmt(value: object, unit: str | None) -> str:
 
 
 def headline_rows(conn: psycopg.Connection) -> tuple[int | None, list[tuple]]:
-    year = conn.execute("select max(report_year) from marts.fct_yearly_evaluation where value is not null").fetchone()
+    year = conn.execute(
+        "select max(p.report_year) from marts.fct_return_submissions s"
+        " join marts.dim_reporting_periods p using (period_code)"
+        " where s.status in ('on_time', 'late') and p.period_kind = 'Y'"
+    ).fetchone()
     if not year or year[0] is None:
         return None, []
     rows = conn.execute(

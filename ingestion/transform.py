@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -66,7 +67,7 @@ def _failures(result: object) -> list[str]:
     return failures
 
 
-def run_dbt(url: str, args: list[str], *, target_path: Path | None = None) -> None:
+def run_dbt(url: str, args: list[str], *, target_path: Path | None = None, quiet: bool = False) -> Any:
     """Run `dbt <args>` on the warehouse at `url`; raise `DbtRunError` naming the failing nodes.
 
     `target_path` keeps dbt's artefacts (manifest, run results) out of the source tree,
@@ -76,7 +77,14 @@ def run_dbt(url: str, args: list[str], *, target_path: Path | None = None) -> No
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
     }
-    cli_args = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    cli_args = [
+        *(["--quiet"] if quiet else []),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+    ]
     if target_path is not None:
         cli_args += ["--target-path", str(target_path)]
         env["DBT_LOG_PATH"] = str(target_path / "logs")
@@ -87,6 +95,7 @@ def run_dbt(url: str, args: list[str], *, target_path: Path | None = None) -> No
         result = dbtRunner().invoke(cli_args)
     if not result.success:
         raise DbtRunError(args, _failures(result.result), result.exception)
+    return result.result
 
 
 HEADLINE_SQL = """

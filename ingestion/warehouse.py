@@ -8,6 +8,7 @@ reuses it, so `make run` and `make test` need nothing installed on the machine.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse, urlunparse
 
@@ -20,11 +21,13 @@ EMBEDDED_DB = "pctn"
 
 def embedded_server_url(data_dir: Path | None = None, database: str = EMBEDDED_DB) -> str:
     """Start (or reuse) the embedded PostgreSQL and return a URL to `database` in it."""
-    import pgserver  # local import: only the embedded path needs it
-
     pgdata = (data_dir or DATA_DIR) / "pg"
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(str(pgdata), cleanup_mode=None)
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset; harmless here
+        warnings.simplefilter("ignore")
+        import pgserver  # local import: only the embedded path needs it
+
+        server = pgserver.get_server(str(pgdata), cleanup_mode=None)
     admin_url = server.get_uri()
     ensure_database(admin_url, database)
     return with_database(admin_url, database)

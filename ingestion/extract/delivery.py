@@ -210,7 +210,9 @@ def make_channel(name: str, env: Mapping[str, str] | None = None) -> Channel:
     """A channel configured from the environment (see the module docstring)."""
     env = os.environ if env is None else env
     if name == "outbox":
-        return OutboxChannel(Path(env.get("PCTN_OUTBOX_DIR") or DEFAULT_OUTBOX))
+        output = env.get("PCTN_OUTPUT_DIR")
+        default = Path(output) / "outbox" if output else DEFAULT_OUTBOX
+        return OutboxChannel(Path(env.get("PCTN_OUTBOX_DIR") or default))
     if name == "sftp":
         return SftpChannel(env.get("PCTN_SFTP_CONN_ID") or "pctn_sftp", env.get("PCTN_SFTP_DIR") or ".")
     if name == "email":
