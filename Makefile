@@ -49,7 +49,19 @@ suites: venv
 	$(PY) -m ingestion.contract.suites
 
 bench: venv
-	$(PY) -m bench.run
+	$(PY) -m bench.intake --rows 1000000
+	$(PY) bench/dag_parse.py
+
+## make docs: dbt documentation with lineage, served on http://127.0.0.1:8081
+docs: venv
+	$(PY) -m ingestion docs
+
+## make up / make down: Airflow on this machine against the make-run warehouse
+up: venv
+	bash scripts/airflow_up.sh
+
+down:
+	bash scripts/airflow_down.sh
 
 clean:
 	rm -rf output .data/airflow dbt_project/target

@@ -102,6 +102,18 @@ def _ensure_roles(url: str) -> None:
     ensure_roles(url)
 
 
+def cmd_docs(args: argparse.Namespace) -> None:
+    """dbt docs with lineage: generate against the warehouse, then serve (unless --no-serve)."""
+    from ingestion.transform import run_dbt
+
+    url = warehouse_url()
+    run_dbt(url, ["docs", "generate"], quiet=True)
+    print(f"dbt docs generated in {REPO_ROOT / 'dbt_project' / 'target'} (index.html, catalog.json, manifest.json)")
+    if not args.no_serve:
+        print(f"Serving on http://127.0.0.1:{args.port} (Ctrl-C to stop)")
+        run_dbt(url, ["docs", "serve", "--port", str(args.port), "--host", "127.0.0.1", "--no-browser"])
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -112,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("url", help="print the warehouse URL (starts the embedded server if needed)")
     sub.add_parser("intake", help="register, validate and load the inbox")
     sub.add_parser("run", help="the whole pipeline on the inbox, then a summary")
+    docs = sub.add_parser("docs", help="generate and serve the dbt documentation site (lineage)")
+    docs.add_argument("--port", type=int, default=8081)
+    docs.add_argument("--no-serve", action="store_true")
     args = parser.parse_args(argv)
     if args.demo_key:
         _demo_key()
@@ -121,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         cmd_intake(args)
     elif args.command == "run":
         cmd_run(args)
+    elif args.command == "docs":
+        cmd_docs(args)
     return 0
 
 
