@@ -278,9 +278,7 @@ def test_no_key_stops_with_a_clear_error(warehouse_url, conn, monkeypatch):
 def test_data_docs_rebuilt_from_the_warehouse(warehouse_url, conn, inbox, tmp_path):
     from ingestion.datadocs import build_data_docs
 
-    path = write_csv(
-        inbox / "thanhtra_TT-SO-YTE_2024-Y.csv", THANHTRA_HEADERS, [thanhtra_row(5, title="Data docs")]
-    )
+    path = write_csv(inbox / "thanhtra_TT-SO-YTE_2024-Y.csv", THANHTRA_HEADERS, [thanhtra_row(5, title="Data docs")])
     intake_one(warehouse_url, path, tmp_path / "o")
     index = build_data_docs(warehouse_url, tmp_path / "docs")
     assert index.name == "index.html" and index.exists()
@@ -303,3 +301,63 @@ def test_text_with_tabs_newlines_and_backslashes_survives_copy(warehouse_url, co
     # whitespace inside a cell is folded by the reader; backslashes and quotes are kept as sent
     assert title == 'Thanh tra "dự án"\\nhà ở khu\\ A'
     assert entity == "Ban QLDA số 2 \\ phòng 3"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "rule", "column"),
+    [
+        ({"article": "Điều 999"}, "bad_article", "Điều luật"),
+        ({"accused_count": "2,5"}, "bad_count", "Số bị can"),
+        ({"initiation_date": "01/01/1985"}, "implausible_date", "Ngày khởi tố"),
+        ({"detection_channel": "Mạng xã hội"}, "bad_label", "Nguồn phát hiện"),
+        ({"damage_vnd": "-1 tỷ", "secured_vnd": None}, "negative", "Thiệt hại (đồng)"),
+        ({"secured_vnd": "3 tỷ"}, "secured_above_damage", "Đã thu hồi, kê biên, phong tỏa (đồng)"),
+    ],
+)
+def test_more_row_rules_each_in_its_own_file(warehouse_url, conn, inbox, tmp_path, overrides, rule, column):
+    import openpyxl
+
+    name = f"dieutra_CA-TINH_2021-Y_v{abs(hash(rule)) % 1000 + 2}.csv"
+    rows = [
+        dieutra_row(1, initiation_date="01/02/2021"),
+        dieutra_row(2, **{"initiation_date": "01/02/2021", **overrides}),
+    ]
+    o = intake_one(warehouse_url, write_csv(inbox / name, DIEUTRA_HEADERS, rows), tmp_path / "o")
+    severity = "warn" if rule.endswith("_above_damage") else "row"
+    assert (o.rows_read, o.rows_quarantined, o.rows_flagged) == (2, int(severity == "row"), int(severity == "warn"))
+    assert [(r[0], r[1], r[3], r[4]) for r in quarantine(conn, o.file_id)] == [(3, column, rule, severity)]
+    wb = openpyxl.load_workbook(tmp_path / "o" / "feedback" / name.replace(".csv", ".phan-hoi.feedback.xlsx"))
+    listed = [r for r in wb["Lỗi - Problems"].iter_rows(min_row=2, values_only=True)]
+    assert [(r[0], r[1], r[6]) for r in listed] == [(3, column, rule)]
+    failed = conn.execute(
+        "select rule, severity, unexpected_count from audit.validation_results where file_id = %s and not success",
+        (o.file_id,),
+    ).fetchall()
+    if rule not in ("bad_article", "bad_count"):  # unreadable values are the parser's finding, not the suite's
+        assert (rule, severity, 1) in failed
+
+
+def test_thads_yes_no_and_land_decimal(warehouse_url, conn, inbox, tmp_path):
+    from ingestion.contract.sources import SOURCES
+
+    header = [c.header_vi for c in SOURCES["thads"].columns]
+    rows = [
+        ["QD-1/2024", "12/2023/HS-ST", "VA-1", "01/03/2024", "1 tỷ", "Có", "200 triệu", "Đang thi hành"],
+        ["QD-2/2024", "13/2023/HS-ST", None, "01/03/2024", "1 tỷ", "có lẽ", "0", "Đang thi hành"],
+        ["QD-3/2024", "14/2023/HS-ST", None, "01/03/2024", "1 tỷ", "x", "1,2 tỷ", "Đang thi hành"],
+    ]
+    o = intake_one(warehouse_url, write_csv(inbox / "thads_THADS-TINH_2024-Y.csv", header, rows), tmp_path / "o")
+    got = {(r[0], r[3], r[4]) for r in quarantine(conn, o.file_id)}
+    assert got == {(3, "bad_bool", "row"), (4, "collected_above_due", "warn")}
+    loaded = conn.execute(
+        "select decision_no, enforceable, collected_vnd from raw.thads_matters where file_id = %s order by 1",
+        (o.file_id,),
+    ).fetchall()
+    assert loaded == [("QD-1/2024", True, 200_000_000), ("QD-3/2024", True, 1_200_000_000)]
+    land = write_csv(
+        inbox / "thanhtra_TT-SO-GIAODUC_2024-Y.csv",
+        THANHTRA_HEADERS,
+        [thanhtra_row(1, violation_land_m2="mười mét", title="đất")],
+    )
+    o2 = intake_one(warehouse_url, land, tmp_path / "o")
+    assert [(r[3], r[4]) for r in quarantine(conn, o2.file_id)] == [("bad_decimal", "row")]
