@@ -114,13 +114,21 @@ inner join marts.dim_indicators as i on e.indicator_code = i.indicator_code
 inner join reference.indicators as s on e.indicator_code = s.indicator_code
 where s.is_headline
   and e.scope = i.default_scope
-  and e.report_year = (select max(report_year) from marts.fct_yearly_evaluation)
+  and e.report_year = coalesce(
+      (
+          select max(p.report_year)
+          from marts.fct_return_submissions as r
+          inner join marts.dim_reporting_periods as p on r.period_code = p.period_code
+          where r.status in ('on_time', 'late') and p.period_kind = 'Y'
+      ),
+      (select max(report_year) from marts.fct_yearly_evaluation)
+  )
 order by i.sort_order
 """
 
 
 def headline_indicators(url: str) -> list[dict[str, object]]:
-    """The latest year's headline indicators (province, restated, default scope) from the marts."""
+    """Headline indicators (province, restated, default scope) of the latest year with yearly returns."""
     with psycopg.connect(url) as conn, conn.cursor() as cur:
         cur.execute(HEADLINE_SQL)
         names = [d.name for d in cur.description or []]
