@@ -5,7 +5,8 @@ offered twice are one registry row (the second offer is only a receipt). The sam
 bytes under another name are a new offer, because the name carries the return's
 identity: a unit that first sent a file under a wrong name (rejected) and then
 renamed it must see it processed. The bytes themselves go to
-`registry.file_contents`, which is the archive *and* the hand-over between tasks:
+`registry.file_contents`, which is the archive *and* the hand-over between tasks (sealed, see
+`ingestion.sealing`, since returns carry names):
 a worker that processes a file reads it from the warehouse, never from another
 worker's disk. Among the loaded files of one return (source, unit, period) the
 highest version wins; ties go to the later arrival, and the others become
@@ -19,6 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+
+from ingestion.pseudonym import pseudonym_key
+from ingestion.sealing import seal, unseal
 
 
 @dataclass(frozen=True)
@@ -35,13 +39,14 @@ def sha256_of(data: bytes) -> str:
 
 
 def register_bytes(conn: psycopg.Connection, file_name: str, data: bytes) -> Registration:
-    """Store the original and its registry row once; every offer leaves a receipt."""
+    """Store the original (sealed) and its registry row once; every offer leaves a receipt."""
     digest = sha256_of(data)
+    sealed = seal(data, pseudonym_key())
     with conn.transaction():
         conn.execute(
             "insert into registry.file_contents (sha256, size_bytes, content) values (%s, %s, %s)"
             " on conflict (sha256) do nothing",
-            (digest, len(data), data),
+            (digest, len(data), sealed),
         )
         row = conn.execute(
             "insert into registry.files (sha256, file_name) values (%s, %s)"
@@ -73,7 +78,8 @@ def file_bytes(conn: psycopg.Connection, file_id: int) -> tuple[str, bytes]:
     ).fetchone()
     if row is None:
         raise LookupError(f"file_id {file_id} is not registered")
-    return row[0], bytes(row[1])
+    data = unseal(bytes(row[1]), pseudonym_key())
+    return row[0], data
 
 
 def apply_supersession(conn: psycopg.Connection, source: str, unit_code: str, period_code: str) -> None:

@@ -24,7 +24,8 @@ create table if not exists registry.file_contents (
     stored_at   timestamptz not null default now()
 );
 comment on table registry.file_contents is
-    'Originals of every return, byte for byte, keyed by SHA-256: the shared archive that every worker reads.';
+    'Originals of every return keyed by the SHA-256 of their bytes, sealed with AES-256-GCM (names inside): '
+    'the shared archive that every worker reads; ingestion.sealing.unseal gives back the exact bytes.';
 
 create table if not exists registry.files (
     file_id          bigserial primary key,
