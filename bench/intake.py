@@ -47,8 +47,8 @@ def make_rows(n: int, seed: int = 168) -> list[list[str]]:
                 str(rnd.randint(1, 9)),
                 rnd.choice(CHANNELS),
                 f"HS-{i}" if i % 7 == 0 else "",
-                f"{rnd.randint(1, 900) * 1_000_000:,}".replace(",", "."),
-                f"{rnd.randint(0, 300)} triệu",
+                f"{(damage := rnd.randint(1, 900)) * 1_000_000:,}".replace(",", "."),
+                f"{rnd.randint(0, damage)} triệu",
                 rnd.choice(STATUSES),
                 "",
                 f"Người Thứ {i}; Người Khác {i}",
@@ -164,14 +164,13 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("PCTN_PSEUDONYM_KEY", "bench-key")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    url = os.environ.get("WAREHOUSE_URL")
-    if url:
-        from ingestion.warehouse import ensure_database, with_database
+    admin = os.environ.get("WAREHOUSE_URL") or embedded_server_url(database="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:  # one fresh database per run
+        conn.execute("drop database if exists pctn_bench with (force)")
+    from ingestion.warehouse import ensure_database, with_database
 
-        ensure_database(url, "pctn_bench")
-        url = with_database(url, "pctn_bench")
-    else:
-        url = embedded_server_url(database="pctn_bench")
+    ensure_database(admin, "pctn_bench")
+    url = with_database(admin, "pctn_bench")
     data_dir = RESULTS / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     rows = make_rows(args.rows)

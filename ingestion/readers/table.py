@@ -14,7 +14,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ingestion.contract.sources import Source
@@ -135,11 +135,11 @@ def _is_blank(cells: Sequence[Cell]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
-def _first_text(cells: Iterable[Cell]) -> str:
-    for cell in cells:
-        if cell is not None and str(cell).strip():
-            return fold(str(cell))
-    return ""
+_TOTALS_INITIALS = {"t", "c", "g"}
+
+
+def _is_totals(lead: str) -> bool:
+    return lead in _TOTALS or any(lead.startswith((word + " ", word + ":")) for word in _TOTALS[:2])
 
 
 def _is_footer(cells: Sequence[Cell]) -> bool:
@@ -148,9 +148,12 @@ def _is_footer(cells: Sequence[Cell]) -> bool:
     Only sparse rows count (signature lines fill a few cells; records fill many), so
     an inspection titled "Xác nhận …" is never mistaken for the footer.
     """
-    filled = [c for c in cells if c is not None and str(c).strip()]
-    if len(filled) > 4:
-        return False
+    filled = []
+    for c in cells:
+        if c is not None and (not isinstance(c, str) or c.strip()):
+            filled.append(c)
+            if len(filled) > 4:
+                return False
     for cell in filled:
         if isinstance(cell, str) and cell.strip():
             text = fold(cell)
@@ -198,16 +201,18 @@ def _locate(grid: list[tuple[int, list[Cell]]], source: Source) -> SheetTable:
         first = [c for c in body[lead_blank][1] if c is not None and str(c).strip()]
         if len(first) >= 2 and all(_COLUMN_NUMBER.match(str(c).strip()) for c in first):
             body = body[lead_blank + 1 :]
+    width = len(header)
     for row_number, cells in body:
-        if _is_blank(cells):
+        first = next((c for c in cells if c is not None and (not isinstance(c, str) or c.strip())), None)
+        if first is None:
             continue
-        lead = _first_text(cells)
-        if _is_footer(cells):
-            break
-        if lead in _TOTALS or any(lead.startswith(word + " ") or lead.startswith(word + ":") for word in _TOTALS[:2]):
+        # only a row led by text starting like "Tổng"/"Cộng"/"Total" or a sparse row can be
+        # a totals or footer row; checking that first keeps a million-row file fast
+        if isinstance(first, str) and first.lstrip()[:1].lower() in _TOTALS_INITIALS and _is_totals(fold(first)):
             table.notes.append(f"row {row_number}: totals row skipped")
             continue
-        width = len(header)
+        if _is_footer(cells):
+            break
         padded = (list(cells) + [None] * width)[:width] if len(cells) < width else list(cells)
         table.rows.append((row_number, padded))
     return table
