@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -36,63 +36,46 @@ def _py(value: Any) -> Any:
     return value
 
 
-def _raw_rows(parsed: ParsedReturn, source: Source, keep: Sequence[int]) -> Iterator[tuple[Any, ...]]:
+COPY_CHUNK_ROWS = 100_000
+
+
+def _array_literal(values: list[str] | None) -> str | None:
+    if not values:
+        return None
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
+def _raw_frame(file_id: int, parsed: ParsedReturn, source: Source) -> pd.DataFrame:
+    """The rows as the raw table's columns, still typed, for a vectorised CSV dump."""
     frame = parsed.frame
-    columns = [c for c in source.columns if c.type != "personal"]
-    personal = [c for c in source.columns if c.type == "personal"]
-    series = {c.name: frame[c.name].tolist() if c.name in frame else None for c in columns}
-    for i in keep:
-        row: list[Any] = []
-        for c in columns:
-            values = series[c.name]
-            row.append(_py(values[i]) if values is not None else None)
-        for c in personal:
+    out = pd.DataFrame({"file_id": file_id, "row_number": frame["row_number"]})
+    for c in source.columns:
+        if c.type == "personal":
             pseudo = parsed.pseudonyms.get(c.name)
-            row.append(pseudo[i] if pseudo is not None and pseudo[i] else None)
-        row.append(parsed.extra[i])
-        yield tuple(row)
-
-
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-COPY_CHUNK_ROWS = 20_000
-
-
-def _text_field(value: Any) -> str:
-    """One field in PostgreSQL's COPY text format.
-
-    Formatting rows ourselves and sending them in chunks is several times faster
-    than psycopg's per-row `write_row` adaptation, and the types here are few.
-    """
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, list):
-        items = ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in value)
-        return ("{" + items + "}").translate(_ESCAPES)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value).translate(_ESCAPES)
+            out[c.load_name] = [_array_literal(p) for p in pseudo] if pseudo is not None else None
+        elif c.name in frame:
+            out[c.load_name] = frame[c.name]
+        else:
+            out[c.load_name] = None
+    out["extra_columns"] = parsed.extra
+    return out
 
 
 def copy_raw(conn: psycopg.Connection, file_id: int, parsed: ParsedReturn, source: Source, keep: Sequence[int]) -> int:
-    row_numbers = parsed.frame["row_number"].tolist()
-    ordinary = [c.load_name for c in source.columns if c.type != "personal"]
-    personal = [c.load_name for c in source.columns if c.type == "personal"]
-    target = ["file_id", "row_number", *ordinary, *personal, "extra_columns"]
-    count = 0
-    prefix = f"{file_id}\t"
-    buffer: list[str] = []
-    with conn.cursor().copy(f"copy raw.{source.raw_table} ({', '.join(target)}) from stdin") as copy:
-        for i, values in zip(keep, _raw_rows(parsed, source, keep), strict=True):
-            buffer.append(prefix + str(row_numbers[i]) + "\t" + "\t".join(map(_text_field, values)) + "\n")
-            count += 1
-            if len(buffer) >= COPY_CHUNK_ROWS:
-                copy.write("".join(buffer))
-                buffer.clear()
-        if buffer:
-            copy.write("".join(buffer))
-    return count
+    """COPY the kept rows into `raw.<table>`, formatted as CSV by pandas in chunks.
+
+    pandas writes the CSV in C; building the rows in Python and letting psycopg
+    adapt each value was the slowest step of the intake (about 5x slower).
+    Empty unquoted fields are NULL for COPY's CSV format; the parsers never
+    produce empty strings, so nothing else is read as NULL.
+    """
+    out = _raw_frame(file_id, parsed, source)
+    target = list(out.columns)
+    with conn.cursor().copy(f"copy raw.{source.raw_table} ({', '.join(target)}) from stdin (format csv)") as copy:
+        for start in range(0, len(keep), COPY_CHUNK_ROWS):
+            chunk = out.iloc[list(keep[start : start + COPY_CHUNK_ROWS])]
+            copy.write(chunk.to_csv(header=False, index=False, date_format="%Y-%m-%d", lineterminator="\n"))
+    return len(keep)
 
 
 def row_data(parsed: ParsedReturn, columns: dict[str, list[Any]], index: int) -> dict[str, Any]:
