@@ -121,7 +121,11 @@ def _xlsx_rows(data: bytes) -> tuple[list[tuple[int, list[Cell]]], str | None]:
             f"Không mở được tệp Excel (.xlsx): {type(exc).__name__}: {exc}",
             f"The Excel (.xlsx) file cannot be opened: {type(exc).__name__}: {exc}",
         ) from exc
-    texts = [cell for row in grid for cell in row if isinstance(cell, str) and cell and not cell.isascii()]
+    # Legacy TCVN3/VNI text read from xlsx is Latin-1 only; a cell with any character
+    # above U+00FF is genuine Unicode and needs no look (most cells, on big files).
+    texts = list(
+        {cell for row in grid for cell in row if isinstance(cell, str) and not cell.isascii() and max(cell) <= "\xff"}
+    )
     repaired, scheme = repair_many(texts)
     fixed = dict(zip(texts, repaired, strict=True)) if scheme else {}
     rows = [
