@@ -177,7 +177,8 @@ def latest_period_code(conn: psycopg.Connection) -> str | None:
     """The latest period for which returns were received: latest end date, then the widest.
 
     `2024-Q4` and `2024-Y` end on the same day; the year is the one people report on.
-    Periods that only have "missing returns" rows (no return came in yet) are skipped.
+    Periods ending on a day for which no return came in yet (only "missing returns" rows)
+    are skipped: the extract is of the latest period that was actually reported on.
     """
     rows = _rows(
         conn,
@@ -185,9 +186,11 @@ def latest_period_code(conn: psycopg.Connection) -> str | None:
         select p.period_code
         from marts.dim_reporting_periods as p
         where exists (select 1 from marts.fct_indicator_values as v where v.period_code = p.period_code)
-          and exists (
-              select 1 from marts.fct_return_submissions as s
-              where s.period_code = p.period_code and s.status in ('on_time', 'late')
+          and p.end_date in (
+              select r.end_date
+              from marts.fct_return_submissions as s
+              inner join marts.dim_reporting_periods as r on s.period_code = r.period_code
+              where s.status in ('on_time', 'late')
           )
         order by p.end_date desc, p.start_date asc, p.period_code desc
         limit 1
