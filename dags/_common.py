@@ -1,0 +1,235 @@
+"""What every PCTN DAG shares: paths, the warehouse connection, retries, notices.
+
+DAG files import this at parse time, so it stays light: the standard library,
+`airflow.sdk` and the contract (plain dataclasses). The project's heavy modules
+(pipeline, GX, dbt) are imported inside task functions only, and nothing here
+touches a database until a task calls it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sys
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from airflow.sdk import Asset, AssetAny, BaseHook, Variable
+from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
+from airflow.sdk.exceptions import AirflowNotFoundException
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:  # the project is not pip-installed: DAGs import it from the checkout
+    sys.path.insert(0, str(REPO_ROOT))
+
+from ingestion.contract.sources import SOURCES  # noqa: E402  (needs REPO_ROOT on sys.path)
+
+log = logging.getLogger(__name__)
+
+OWNER = "pctn-data"
+WAREHOUSE_CONN_ID = "warehouse"  # AIRFLOW_CONN_WAREHOUSE
+SMTP_CONN_ID = "pctn_smtp"  # AIRFLOW_CONN_PCTN_SMTP (optional)
+NOTIFY_VARIABLE = "pctn_notify_to"  # AIRFLOW_VAR_PCTN_NOTIFY_TO: comma-separated addresses
+TIMEZONE = "Asia/Ho_Chi_Minh"
+START_DATE = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DBT_MANIFEST = Path(os.environ.get("PCTN_DBT_MANIFEST", DBT_PROJECT_DIR / "target" / "manifest.json"))
+DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
+DBT_PROFILE = "pctn"  # dbt_project/dbt_project.yml `profile:`
+DBT_TARGET = "default"  # dbt_project/profiles.yml
+
+# Every return is due on the 20th of Mar/Jun/Sep/Dec (seed `reporting_periods.due_date`):
+# the extract and the missing-returns list run the next morning, local time.
+REPORTING_CALENDAR_CRON = "0 7 21 3,6,9,12 *"
+INTAKE_CRON = "*/15 * * * *"
+
+
+def inbox_dir() -> Path:
+    """Where agencies drop returns (`RETURNS_INBOX`, as for `make run`); only scan/register read it."""
+    return Path(os.environ.get("RETURNS_INBOX", REPO_ROOT / "samples" / "returns"))
+
+
+def output_dir() -> Path:
+    """Human-facing copies (archive/, rejected/, feedback/) as `make run` writes them; never read back."""
+    return Path(os.environ.get("PCTN_OUTPUT_DIR", REPO_ROOT / "output"))
+
+
+# ---------------------------------------------------------------- assets
+def _table_asset(schema: str, table: str) -> Asset:
+    return Asset(name=f"pctn.{schema}.{table}", uri=f"postgres://warehouse:5432/pctn/{schema}/{table}", group="pctn")
+
+
+RAW_ASSETS: dict[str, Asset] = {code: _table_asset("raw", s.raw_table) for code, s in SOURCES.items()}
+REGISTRY_ASSET = _table_asset("registry", "files")  # statuses: loaded, rejected, superseded
+MARTS_ASSET = _table_asset("marts", "fct_indicator_values")
+EXTRACT_ASSET = _table_asset("delivery", "extract_files")
+
+
+def any_asset(assets) -> AssetAny:
+    """A schedule that fires when any of `assets` gets an event."""
+    return AssetAny(*assets)
+
+
+# ---------------------------------------------------------------- warehouse
+_LIBPQ_EXTRAS = {
+    "sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout", "application_name",
+    "options", "target_session_attrs", "keepalives", "keepalives_idle", "keepalives_interval",
+    "keepalives_count", "gssencmode",
+}  # fmt: skip
+
+
+def connection_url(conn) -> str:
+    """A libpq URL from an Airflow connection (host may be a unix-socket directory)."""
+    extra = conn.extra_dejson or {}
+    query = {k: str(v) for k, v in extra.items() if k in _LIBPQ_EXTRAS}
+    host = conn.host or str(extra.get("host") or "")
+    if host.startswith("/"):
+        query["host"] = host
+        host = ""
+    auth = ""
+    if conn.login:
+        auth = quote(conn.login, safe="")
+        if conn.password:
+            auth += ":" + quote(conn.password, safe="")
+        auth += "@"
+    port = f":{conn.port}" if conn.port and host else ""
+    if conn.port and not host:
+        query["port"] = str(conn.port)
+    database = conn.schema or "postgres"
+    url = f"postgresql://{auth}{host}{port}/{quote(database, safe='')}"
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def warehouse_url() -> str:
+    """The warehouse as a libpq URL: Airflow connection `warehouse`, else `WAREHOUSE_URL`/embedded.
+
+    Call it inside a task, never at parse time; never log the result (it may hold a password).
+    """
+    try:
+        conn = BaseHook.get_connection(WAREHOUSE_CONN_ID)
+    except AirflowNotFoundException:
+        from ingestion.warehouse import warehouse_url as default_url
+
+        return default_url()
+    return connection_url(conn)
+
+
+# ---------------------------------------------------------------- notices
+def _recipients() -> list[str]:
+    value = Variable.get(NOTIFY_VARIABLE, default=None)
+    if not value:
+        try:
+            value = BaseHook.get_connection(SMTP_CONN_ID).extra_dejson.get("notify_to")
+        except AirflowNotFoundException:
+            value = None
+    return [a.strip() for a in str(value or "").split(",") if a.strip()]
+
+
+def send_notice(subject: str, html: str) -> bool:
+    """E-mail through connection `pctn_smtp` when it and recipients are configured; else log only."""
+    try:
+        BaseHook.get_connection(SMTP_CONN_ID)
+    except AirflowNotFoundException:
+        log.info("No connection %r: notice not e-mailed: %s", SMTP_CONN_ID, subject)
+        return False
+    to = _recipients()
+    if not to:
+        log.warning(
+            "Connection %r is set but no recipients (Variable %r): notice not sent", SMTP_CONN_ID, NOTIFY_VARIABLE
+        )
+        return False
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+    with SmtpHook(smtp_conn_id=SMTP_CONN_ID) as hook:
+        hook.send_email_smtp(to=to, subject=subject, html_content=html)
+    log.info("Notice e-mailed to %d recipient(s): %s", len(to), subject)
+    return True
+
+
+def notify_failure(context) -> None:
+    """Task failure callback: one e-mail per failed task (after its last retry)."""
+    ti = context["ti"]
+    exc = context.get("exception")
+    subject = f"[PCTN] {ti.dag_id}.{ti.task_id} failed (run {ti.run_id})"
+    html = f"<p>Task <b>{ti.task_id}</b> of DAG <b>{ti.dag_id}</b> failed after {ti.try_number} tries.</p>"
+    if exc is not None:
+        html += f"<p>{type(exc).__name__}: {str(exc)[:500]}</p>"
+    try:
+        send_notice(subject, html)
+    except Exception:  # a broken mail server must not hide the task's own error
+        log.exception("Failure notice could not be sent")
+
+
+# ---------------------------------------------------------------- retries
+class TransientError(RuntimeError):
+    """Raised by a task for a failure worth retrying that the libraries report otherwise."""
+
+
+# Transient: the warehouse or the network went away, a lock or serialisation conflict.
+# Anything else is a bug or bad data: retrying would only repeat it, so the task fails at once.
+# (Bad data in a return is not an exception at all: the pipeline records it as an outcome.)
+TRANSIENT_ERRORS: list = [
+    "psycopg.OperationalError",  # connection lost, server shutting down, deadlock, serialization failure
+    "psycopg.InterfaceError",
+    "builtins.ConnectionError",
+    "builtins.TimeoutError",
+    TransientError,
+]
+RETRY_POLICY = ExceptionRetryPolicy(
+    rules=[RetryRule(exception=TRANSIENT_ERRORS, action=RetryAction.RETRY, reason="transient error")],
+    default=RetryAction.FAIL,
+)
+
+
+def default_args(**overrides) -> dict:
+    """Owner, retries with exponential back-off on transient errors only, failure notices."""
+    args = {
+        "owner": OWNER,
+        "retries": 3,
+        "retry_delay": dt.timedelta(seconds=30),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": dt.timedelta(minutes=10),
+        "retry_policy": RETRY_POLICY,
+        "on_failure_callback": notify_failure,
+    }
+    args.update(overrides)
+    return args
+
+
+# ---------------------------------------------------------------- outcomes
+def outcome_dict(outcome) -> dict:
+    """The JSON-able fields of a pipeline outcome (a dataclass), for XCom and the run summary."""
+    import dataclasses
+
+    fields = dataclasses.asdict(outcome) if dataclasses.is_dataclass(outcome) else dict(vars(outcome))
+    return {k: v for k, v in fields.items() if isinstance(v, str | int | float | bool | type(None))}
+
+
+# ---------------------------------------------------------------- periods
+def run_date(context) -> dt.datetime:
+    """The date a run stands for: its logical date (scheduled, backfill, `dags test`), else when it ran."""
+    run = context["dag_run"]
+    return run.logical_date or run.run_after
+
+
+def periods_due(run_after: dt.datetime, period_code: str | None = None) -> list[str]:
+    """Periods whose deadline is the latest one before `run_after` (e.g. 2025-Q2 and 2025-6M).
+
+    A run on the reporting calendar (or its backfill) thus always means the same periods;
+    `period_code` pins one explicitly (manual runs).
+    """
+    from ingestion.reference import periods
+
+    all_periods = periods()
+    if period_code:
+        if period_code not in all_periods:
+            raise ValueError(f"Unknown period_code {period_code!r}: not in dbt_project/seeds/reporting_periods.csv")
+        return [period_code]
+    day = run_after.astimezone(dt.timezone(dt.timedelta(hours=7))).date()
+    past = [p.due_date for p in all_periods.values() if p.due_date < day]
+    if not past:
+        return []
+    last = max(past)
+    return sorted(code for code, p in all_periods.items() if p.due_date == last)

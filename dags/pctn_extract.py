@@ -1,0 +1,90 @@
+"""
+### Extract: the Inspectorate's indicator extract for each period (*trích xuất số liệu*)
+
+On the reporting calendar: the morning after each deadline (21 March, June,
+September, December, 07:00 Asia/Ho_Chi_Minh), for every period due on the last
+deadline before the run (e.g. on 21/06 both `YYYY-Q2` and `YYYY-6M`):
+
+1. `build` builds the extract from the marts and stores its files in
+   `delivery.extract_files`, returning its `extract_id`;
+2. `deliver` sends it on each channel of `PCTN_DELIVERY_CHANNELS` (outbox,
+   sftp, email; default outbox) and logs it in `delivery.deliveries`. A period
+   already delivered on a channel is skipped there, so a rerun or a backfill
+   never duplicates a delivery; a failed send is retried with back-off.
+
+The marts are whatever `pctn_models` last built; an extract built again from
+unchanged marts is the same extract (same `extract_id`). A period without
+data in the marts fails its own task, not the others.
+
+Params: `period_code` pins one period (manual run), `channels` overrides the
+channel list, `resend` sends the first delivery's files again.
+
+Backfill a year: `airflow backfill create --dag-id pctn_extract --from-date 2025-01-01 --to-date 2025-12-31`
+(one run per deadline), or trigger with `{"period_code": "2025-Y"}`.
+"""
+
+from __future__ import annotations
+
+import _common as c
+from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
+
+
+@dag(
+    dag_id="pctn_extract",
+    schedule=CronTriggerTimetable(c.REPORTING_CALENDAR_CRON, timezone=c.TIMEZONE),
+    start_date=c.START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=c.default_args(),
+    tags=["pctn", "extract", "inspectorate"],
+    doc_md=__doc__,
+    params={
+        "period_code": Param(
+            None, type=["null", "string"], description="One period (e.g. 2025-Q2); empty: periods due"
+        ),
+        "channels": Param(None, type=["null", "array"], description="Channels; empty: PCTN_DELIVERY_CHANNELS"),
+        "resend": Param(False, type="boolean", description="Send the first delivery's files again"),
+    },
+)
+def pctn_extract():
+    @task
+    def due_periods() -> list[str]:
+        """The periods this run is for (from the run's date, so a backfill is the same run again)."""
+        ctx = get_current_context()
+        codes = c.periods_due(c.run_date(ctx), ctx["params"].get("period_code"))
+        print(f"periods: {codes}")
+        return codes
+
+    @task(map_index_template="{{ period_code }}", outlets=[c.EXTRACT_ASSET])
+    def build(period_code: str) -> dict:
+        """Build from the marts and store in `delivery.extract_files`; same marts, same extract_id."""
+        from ingestion.extract import build_extract
+
+        get_current_context()["period_code"] = period_code
+        extract_id = build_extract(c.warehouse_url(), period_code)
+        print(f"{period_code}: extract {extract_id}")
+        return {"period_code": period_code, "extract_id": extract_id}
+
+    @task(map_index_template="{{ period_code }}")
+    def deliver(extract: dict) -> list[dict]:
+        """Send the stored files on each channel; a channel already served is skipped (no duplicate)."""
+        from ingestion.extract import DeliveryError, configured_channels
+        from ingestion.extract import deliver as deliver_extract
+
+        ctx = get_current_context()
+        ctx["period_code"] = extract["period_code"]
+        channels = ctx["params"].get("channels") or configured_channels()
+        results = []
+        for channel in channels:
+            try:
+                r = deliver_extract(c.warehouse_url(), extract["extract_id"], channel, resend=ctx["params"]["resend"])
+            except DeliveryError as exc:  # logged in delivery.deliveries; the channel may be back later
+                raise c.TransientError(f"{extract['period_code']} on {channel}: {exc}") from exc
+            print(f"{r.period_code} on {r.channel}: {r.outcome} (extract {r.extract_id}, to {r.recipient})")
+            results.append({"channel": r.channel, "outcome": r.outcome, "delivery_id": r.delivery_id})
+        return results
+
+    deliver.expand(extract=build.expand(period_code=due_periods()))
+
+
+pctn_extract()

@@ -1,0 +1,147 @@
+"""
+### Intake: returns from the inbox into `raw` (*tiếp nhận báo cáo*)
+
+Every 15 minutes: list the inbox (files not yet processed), then **one mapped
+task per file**:
+
+1. `register` stores the file's bytes in `registry.file_contents` and gives it a
+   `file_id` (same bytes under the same name = one file, processed once even if
+   offered twice). Only `scan_inbox` and this task need to see the inbox.
+2. `process` reads the bytes back **from the warehouse** by `file_id`, reads,
+   validates (GX), loads `raw` in one transaction, and archives or rejects the
+   file. It may run on any worker.
+
+A bad file is an *outcome* (`rejected`, with its reason in `registry.files`),
+not a task failure, so it never blocks the other files; a transient error
+(warehouse unreachable) fails only that file's task, which is retried with
+back-off and redoes only that file. `publish` then emits the `raw` Assets
+when at least one file was loaded, and `publish_registry` the registry Asset
+when any file got a status (a rejection too): either schedules `pctn_models`.
+
+Rerunning a run is safe: a file already processed comes back as `duplicate`
+or keeps its status, and nothing is loaded twice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import _common as c
+from airflow.sdk import dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+# The file (its bytes under its name: the registry's identity) is known and processed.
+DONE_SQL = "select 1 from registry.files where sha256 = %s and file_name = %s and status <> 'received'"
+
+
+@dag(
+    dag_id="pctn_intake",
+    schedule=c.INTAKE_CRON,
+    start_date=c.START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=c.default_args(),
+    tags=["pctn", "intake"],
+    doc_md=__doc__,
+)
+def pctn_intake():
+    @task
+    def scan_inbox() -> list[str]:
+        """Files in the inbox not yet fully processed (paths as text: XCom carries keys, not objects).
+
+        A file that sits in the inbox after it was processed is not offered again on the
+        next run (that would only add `duplicate` receipts every 15 minutes).
+        """
+        from ingestion.pipeline import scan_inbox
+        from ingestion.registry import sha256_of
+        from ingestion.schema import ensure_schema
+        from ingestion.warehouse import connect
+
+        inbox = c.inbox_dir()
+        paths = scan_inbox(inbox)
+        with connect(c.warehouse_url(), autocommit=True) as conn:
+            ensure_schema(conn)
+            pending = [
+                str(p) for p in paths if not conn.execute(DONE_SQL, (sha256_of(p.read_bytes()), p.name)).fetchone()
+            ]
+        print(f"{len(paths)} file(s) in {inbox}, {len(pending)} to process")
+        return pending
+
+    @task(map_index_template="{{ file_name }}")
+    def register(path: str) -> dict:
+        """Store the bytes in the warehouse; from here on the file is known by `file_id`."""
+        from ingestion.pipeline import register_file
+        from ingestion.warehouse import connect
+
+        get_current_context()["file_name"] = Path(path).name
+        with connect(c.warehouse_url(), autocommit=True) as conn:
+            reg = register_file(conn, Path(path))
+        return {"file_id": reg.file_id, "sha256": reg.sha256, "file_name": reg.file_name,
+                "is_new": reg.is_new, "registered_status": reg.status}  # fmt: skip
+
+    @task
+    def distinct_files(registrations: list[dict]) -> list[dict]:
+        """One entry per `file_id`: the same file offered twice in a run (a resend) is processed once.
+
+        Two `process` tasks on one file would race on its rows; the later offer only
+        leaves its receipt, as in `make run`.
+        """
+        first: dict[int, dict] = {}
+        for reg in registrations:
+            if reg["file_id"] in first:
+                print(f"{reg['file_name']}: duplicate of file_id {reg['file_id']} in this run")
+                continue
+            first[reg["file_id"]] = reg
+        return list(first.values())
+
+    @task(map_index_template="{{ file_name }}")
+    def process(registration: dict) -> dict:
+        """Read → validate → load → archive / reject one registered file (bytes from the warehouse)."""
+        from ingestion.pipeline import process_file
+        from ingestion.warehouse import connect
+
+        get_current_context()["file_name"] = registration["file_name"]
+        with connect(c.warehouse_url(), autocommit=True) as conn:
+            outcome = process_file(conn, registration["file_id"], c.output_dir())
+        result = {**c.outcome_dict(outcome), "sha256": registration["sha256"]}
+        if not registration["is_new"] and registration["registered_status"] != "received":
+            result["status"] = "duplicate"  # same bytes as a file processed before (as `make run` says)
+        print(f"{result['file_name']}: {result['status']} {result.get('reject_code') or ''}")
+        return result
+
+    @task(outlets=list(c.RAW_ASSETS.values()), trigger_rule="all_done")
+    def publish(outcomes: list[dict | None]) -> dict:
+        """Summarise the run; emit the `raw` Assets if anything was loaded."""
+        done = [o for o in outcomes or [] if o]
+        by_status: dict[str, int] = {}
+        for o in done:
+            by_status[o["status"]] = by_status.get(o["status"], 0) + 1
+        print(f"outcomes: {by_status or 'no files'}")
+        for o in done:
+            if o["status"] == "rejected":
+                print(f"rejected: {o['file_name']} (file_id {o['file_id']}): {o['reject_code']}: {o['reason_en']}")
+        if not by_status.get("loaded"):
+            raise AirflowSkipException("nothing loaded into raw")
+        return by_status
+
+    @task(outlets=[c.REGISTRY_ASSET], trigger_rule="all_done")
+    def publish_registry(outcomes: list[dict | None]) -> int:
+        """Emit the registry Asset when any file got a new status (a rejection changes the data-quality mart)."""
+        changed = [o for o in outcomes or [] if o and o["status"] != "duplicate"]
+        if not changed:
+            raise AirflowSkipException("no file changed status: downstream models not triggered")
+        return len(changed)
+
+    @task(trigger_rule="one_failed")
+    def fail_run() -> None:
+        """Keeps the run red when a file's task failed, although `publish` ran for the others."""
+        raise AirflowFailException("at least one file's task failed: see its log; other files were processed")
+
+    registrations = register.expand(path=scan_inbox())
+    outcomes = process.expand(registration=distinct_files(registrations))
+    publish(outcomes)
+    publish_registry(outcomes)
+    outcomes >> fail_run()
+
+
+pctn_intake()
