@@ -351,7 +351,8 @@ def main() -> int:
     for u in missing:
         print(
             f"{u.password_env} not set: login user {u.name} left as it is (absent unless created before). "
-            f"Add people with `create user <name> in role {u.group};` then `\\password <name>` in psql (docs/bi.md)."
+            f"Add people with `create user <name> in role {u.group};` then `\\password <name>` in psql"
+            " (README, 'Connect your BI tool')."
         )
     return 0
 

@@ -3,7 +3,7 @@
 The bundled sample goes through the intake and `dbt build` (`sample_warehouse`),
 `ensure_roles` applies the roles, and a throw-away LOGIN user in `bi_reader`
 connects the two ways BI tools do: libpq (`psql`) and SQLAlchemy. The queries it
-runs are the examples of docs/bi.md, read from the file, so the README cannot
+runs are the examples of the README's BI section, read from the file, so the README cannot
 promise a query that does not work. Every refusal is checked to be a privilege
 error (SQLSTATE 42501), not a missing table or a read-only session, so the tests
 prove the grants and nothing else.
@@ -44,7 +44,7 @@ from ingestion.warehouse import libpq_params
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parent.parent
-BI_DOC = REPO / "docs" / "bi.md"
+BI_DOC = REPO / "README.md"  # its "Connect your BI tool" section
 EXPECTED = REPO / "samples" / "expected.json"
 INSUFFICIENT_PRIVILEGE = "42501"
 
@@ -211,7 +211,7 @@ def _assert_exists(url: str, table: str) -> None:
 
 
 def example_queries() -> list[tuple[str, str]]:
-    """The ```sql blocks of docs/bi.md that start with `-- example: <title>`."""
+    """The ```sql blocks of the README that start with `-- example: <title>`."""
     blocks = re.findall(r"```sql\n(.*?)```", BI_DOC.read_text(encoding="utf-8"), flags=re.S)
     found = []
     for block in blocks:

@@ -6,7 +6,7 @@ Airflow settings name lies under a mount and exists in the checkout; every
 `AIRFLOW__*` variable is a real Airflow option; every connection and `PCTN_*`
 variable it sets is one the code reads; the hosts it names are its own services;
 secrets come from `.env`, never from the file. What was not run: `docker compose
-build/up` itself (see docs/airflow.md).
+build/up` itself (see README, "Running it in Airflow 3").
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Deliver a stored extract on a channel, once per period and channel, and log it.
 
 Channels are chosen and configured without code, by environment variables and
-Airflow connections (docs/extract.md):
+Airflow connections (README, "Indicator extracts"):
 
 - `outbox`: copies every file to `<PCTN_OUTBOX_DIR>/<period>/` (default `output/outbox`);
 - `sftp`: uploads every file to `<PCTN_SFTP_DIR>/<period>/` with Airflow's `SFTPHook`, connection

@@ -4,7 +4,7 @@ This is the only module of the extract that knows mart names and columns
 (`docs/interfaces.md`, section "Marts"). Everything downstream works on the plain
 rows returned here, so a renamed mart column is a change in this file only.
 
-Which rows an extract shows (decided here, documented in docs/extract.md):
+Which rows an extract shows (decided here, documented in README, "Indicator extracts"):
 - summary: province level, restated on today's units, each indicator's default scope;
   for a year (`YYYY-Y`) the yearly evaluation (previous year, target), for a shorter
   period the same period of the previous year and no target (targets are yearly);
