@@ -1,113 +1,32 @@
-{#- Latest state of each inspection or internal check: from the return with the latest period end;
-    among returns ending the same day (Q4 and Y) the cumulative one, then the
-    highest version. Event dates do not change, so indicators take events from
-    here and place them in every period whose dates contain them. -#}
-with
-
-states as (
-    select * from {{ ref('stg_thanhtra__inspection_states') }}
-),
-
-ranked as (
-    select
-        states.*,
-        row_number() over (
-            partition by states.record_key
-            order by
-                states.period_end_date desc nulls last,
-                states.is_cumulative desc,
-                states.file_version desc,
-                states.file_id desc
-        ) as recency_rank
-    from states
-),
-
-latest as (
-    select * from ranked
-    where recency_rank = 1
-),
-
-history as (
-    select
-        states.record_key,
-        min(states.period_end_date) as first_reported_on,
-        count(*) as returns_reported
-    from states
-    group by states.record_key
-),
-
-first_returns as (
-    select distinct on (states.record_key)
-        states.record_key,
-        states.unit_code as first_reported_unit_code
-    from states
-    order by states.record_key asc, states.period_end_date asc, states.file_id asc
-),
-
-conclusion_returns as (
-    -- the first return that reported the event
-    select distinct on (states.record_key)
-        states.record_key,
-        states.unit_code as conclusion_unit_code
-    from states
-    where states.conclusion_date is not null
-    order by states.record_key asc, states.period_end_date asc, states.file_id asc
-),
-
-status_since as (
-    select
-        states.record_key,
-        min(states.period_end_date) as status_since_date
-    from states
-    inner join latest
-        on
-            states.record_key = latest.record_key
-            and states.status = latest.status
-    group by states.record_key
-),
-
-final as (
-    select
-        latest.record_key,
-        latest.inspection_id,
-        latest.title,
-        latest.kind,
-        latest.sector,
-        latest.inspected_entity,
-        latest.start_date,
-        latest.status,
-        latest.conclusion_no,
-        latest.conclusion_date,
-        latest.violation_vnd,
-        latest.violation_land_m2,
-        latest.recommended_recovery_vnd,
-        latest.recovered_vnd,
-        latest.orgs_proposed,
-        latest.persons_proposed,
-        latest.heads_disciplined,
-        latest.corruption_cases,
-        latest.corruption_persons,
-        latest.transferred_cases,
-        latest.transferred_persons,
-        latest.transfer_ref,
-        latest.unit_code as last_reported_unit_code,
-        latest.period_code as last_reported_period_code,
-        latest.period_end_date as last_reported_on,
-        latest.file_id as last_file_id,
-        history.first_reported_on,
-        first_returns.first_reported_unit_code,
-        history.returns_reported,
-        conclusion_returns.conclusion_unit_code,
-        status_since.status_since_date
-    from latest
-    inner join history
-        on latest.record_key = history.record_key
-    inner join first_returns
-        on latest.record_key = first_returns.record_key
-    inner join status_since
-        on latest.record_key = status_since.record_key
-    left join conclusion_returns
-        on latest.record_key = conclusion_returns.record_key
-)
-
-select * from final
+{#- Latest state of each inspection or internal check (macro `latest_state`): from the return with the latest
+    period end; among returns ending the same day (Q4 and Y) the cumulative one, then the
+    highest version. Event dates do not change, so indicators take events from here and
+    place them in every period whose dates contain them. -#}
+{{ latest_state(
+    ref('stg_thanhtra__inspection_states'),
+    columns=[
+        'inspection_id',
+        'title',
+        'kind',
+        'sector',
+        'inspected_entity',
+        'start_date',
+        'status',
+        'conclusion_no',
+        'conclusion_date',
+        'violation_vnd',
+        'violation_land_m2',
+        'recommended_recovery_vnd',
+        'recovered_vnd',
+        'orgs_proposed',
+        'persons_proposed',
+        'heads_disciplined',
+        'corruption_cases',
+        'corruption_persons',
+        'transferred_cases',
+        'transferred_persons',
+        'transfer_ref',
+    ],
+    event_date='conclusion_date',
+    event_unit_column='conclusion_unit_code'
+) }}
