@@ -71,6 +71,7 @@ new_cases as (
         primary_records.article,
         primary_records.case_key,
         coalesce(primary_records.persons_count, 0) as accused_count,
+        primary_records.detection_channel,
         coalesce(channels.is_self_detection, false) as is_self_detection,
         primary_records.damage_vnd,
         coalesce(primary_records.secured_vnd, 0) as secured_vnd
@@ -228,6 +229,18 @@ events as (
         cast(null as numeric) as denominator,
         cast(null as numeric) as measure
     from new_cases
+    union all
+    select
+        'DET_CASES_NEW_' || upper(detection_channel) as indicator_code,
+        period_code,
+        unit_code,
+        article,
+        case_key as record_ref,
+        1 as numerator,
+        cast(null as numeric) as denominator,
+        cast(null as numeric) as measure
+    from new_cases
+    where detection_channel is not null
     union all
     select
         'DET_SELF_SHARE' as indicator_code,
