@@ -22,7 +22,6 @@ from ingestion.contract.suites import suite_path
 def build_data_docs(url: str, out_dir: Path) -> Path:
     """Render Data Docs for every registered file's latest validation; return index.html."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
     from great_expectations.core import ExpectationSuite, ExpectationSuiteValidationResult
     from great_expectations.core.run_identifier import RunIdentifier
@@ -31,6 +30,8 @@ def build_data_docs(url: str, out_dir: Path) -> Path:
         ValidationResultIdentifier,
     )
 
+    for name in ("great_expectations", "great_expectations.data_context.types.base"):
+        logging.getLogger(name).setLevel(logging.WARNING)  # after import: GX sets its own levels
     out_dir.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="ephemeral")
     context.add_data_docs_site(
