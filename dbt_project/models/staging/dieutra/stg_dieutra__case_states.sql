@@ -41,73 +41,20 @@ current_rows as (
         on source_rows.file_id = files.file_id
 ),
 
-one_per_return as (
-    -- should two loaded versions of one return coexist, the later version wins
-    select
-        current_rows.file_id,
-        current_rows.row_number,
-        current_rows.unit_code,
-        current_rows.period_code,
-        current_rows.report_year,
-        current_rows.period_kind,
-        current_rows.period_start_date,
-        current_rows.period_end_date,
-        current_rows.is_cumulative,
-        current_rows.file_version,
-        current_rows.record_key,
-        current_rows.case_id,
-        current_rows.case_title,
-        current_rows.initiation_date,
-        current_rows.article,
-        current_rows.accused_count,
-        current_rows.detection_channel,
-        current_rows.transfer_ref,
-        current_rows.damage_vnd,
-        current_rows.secured_vnd,
-        current_rows.status,
-        current_rows.closing_date,
-        current_rows.accused_names_count,
-        row_number() over (
-            partition by current_rows.record_key, current_rows.unit_code, current_rows.period_code
-            order by current_rows.file_version desc, current_rows.file_id desc
-        ) as version_rank
-    from current_rows
-),
-
-final as (
-    select
-        one_per_return.file_id,
-        one_per_return.row_number,
-        one_per_return.unit_code,
-        one_per_return.period_code,
-        one_per_return.report_year,
-        one_per_return.period_kind,
-        one_per_return.period_start_date,
-        one_per_return.period_end_date,
-        one_per_return.is_cumulative,
-        one_per_return.file_version,
-        one_per_return.record_key,
-        one_per_return.case_id,
-        one_per_return.case_title,
-        one_per_return.initiation_date,
-        one_per_return.article,
-        one_per_return.accused_count,
-        one_per_return.detection_channel,
-        one_per_return.transfer_ref,
-        one_per_return.damage_vnd,
-        one_per_return.secured_vnd,
-        one_per_return.status,
-        one_per_return.closing_date,
-        one_per_return.accused_names_count,
-        lag(one_per_return.status) over (
-            partition by one_per_return.record_key
-            order by
-                one_per_return.period_end_date,
-                one_per_return.is_cumulative,
-                one_per_return.file_id
-        ) as previous_status
-    from one_per_return
-    where one_per_return.version_rank = 1
-)
-
-select * from final
+{{ state_history(
+    'current_rows',
+    columns=[
+        'case_id',
+        'case_title',
+        'initiation_date',
+        'article',
+        'accused_count',
+        'detection_channel',
+        'transfer_ref',
+        'damage_vnd',
+        'secured_vnd',
+        'status',
+        'closing_date',
+        'accused_names_count',
+    ]
+) }}

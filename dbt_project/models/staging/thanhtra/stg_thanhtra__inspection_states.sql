@@ -50,91 +50,29 @@ current_rows as (
         on source_rows.file_id = files.file_id
 ),
 
-one_per_return as (
-    -- should two loaded versions of one return coexist, the later version wins
-    select
-        current_rows.file_id,
-        current_rows.row_number,
-        current_rows.unit_code,
-        current_rows.period_code,
-        current_rows.report_year,
-        current_rows.period_kind,
-        current_rows.period_start_date,
-        current_rows.period_end_date,
-        current_rows.is_cumulative,
-        current_rows.file_version,
-        current_rows.record_key,
-        current_rows.inspection_id,
-        current_rows.title,
-        current_rows.kind,
-        current_rows.sector,
-        current_rows.inspected_entity,
-        current_rows.start_date,
-        current_rows.status,
-        current_rows.conclusion_no,
-        current_rows.conclusion_date,
-        current_rows.violation_vnd,
-        current_rows.violation_land_m2,
-        current_rows.recommended_recovery_vnd,
-        current_rows.recovered_vnd,
-        current_rows.orgs_proposed,
-        current_rows.persons_proposed,
-        current_rows.heads_disciplined,
-        current_rows.corruption_cases,
-        current_rows.corruption_persons,
-        current_rows.transferred_cases,
-        current_rows.transferred_persons,
-        current_rows.transfer_ref,
-        row_number() over (
-            partition by current_rows.record_key, current_rows.unit_code, current_rows.period_code
-            order by current_rows.file_version desc, current_rows.file_id desc
-        ) as version_rank
-    from current_rows
-),
-
-final as (
-    select
-        one_per_return.file_id,
-        one_per_return.row_number,
-        one_per_return.unit_code,
-        one_per_return.period_code,
-        one_per_return.report_year,
-        one_per_return.period_kind,
-        one_per_return.period_start_date,
-        one_per_return.period_end_date,
-        one_per_return.is_cumulative,
-        one_per_return.file_version,
-        one_per_return.record_key,
-        one_per_return.inspection_id,
-        one_per_return.title,
-        one_per_return.kind,
-        one_per_return.sector,
-        one_per_return.inspected_entity,
-        one_per_return.start_date,
-        one_per_return.status,
-        one_per_return.conclusion_no,
-        one_per_return.conclusion_date,
-        one_per_return.violation_vnd,
-        one_per_return.violation_land_m2,
-        one_per_return.recommended_recovery_vnd,
-        one_per_return.recovered_vnd,
-        one_per_return.orgs_proposed,
-        one_per_return.persons_proposed,
-        one_per_return.heads_disciplined,
-        one_per_return.corruption_cases,
-        one_per_return.corruption_persons,
-        one_per_return.transferred_cases,
-        one_per_return.transferred_persons,
-        one_per_return.transfer_ref,
-        lag(one_per_return.status) over (
-            partition by one_per_return.record_key
-            order by
-                one_per_return.period_end_date,
-                one_per_return.is_cumulative,
-                one_per_return.file_id
-        ) as previous_status
-    from one_per_return
-    where one_per_return.version_rank = 1
-)
-
-select * from final
+{{ state_history(
+    'current_rows',
+    columns=[
+        'inspection_id',
+        'title',
+        'kind',
+        'sector',
+        'inspected_entity',
+        'start_date',
+        'status',
+        'conclusion_no',
+        'conclusion_date',
+        'violation_vnd',
+        'violation_land_m2',
+        'recommended_recovery_vnd',
+        'recovered_vnd',
+        'orgs_proposed',
+        'persons_proposed',
+        'heads_disciplined',
+        'corruption_cases',
+        'corruption_persons',
+        'transferred_cases',
+        'transferred_persons',
+        'transfer_ref',
+    ]
+) }}
