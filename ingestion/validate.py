@@ -134,10 +134,10 @@ def validate(frame: pd.DataFrame, source: Source, period_end: dt.date) -> Valida
     report.success = bool(result.success)
     report.result_json = _trimmed(result.to_json_dict())
     row_numbers = frame["row_number"].tolist() if "row_number" in frame else []
-    by_type_kwargs = {(e["type"], json.dumps(e["kwargs"], sort_keys=True, default=str)): e for e in applicable}
     for res in result.results:
         config = res.expectation_config
-        spec = _match_spec(config, by_type_kwargs)
+        # GX hands back each expectation's config with the suite's `meta` (severity, rule, reasons)
+        spec = {"kwargs": dict(config.kwargs), "meta": config.meta}
         meta = spec["meta"]
         column = spec["kwargs"].get("column") or spec["kwargs"].get("column_B") or None
         if spec["kwargs"].get("column_list"):
@@ -196,16 +196,3 @@ def _trimmed(result: dict[str, Any]) -> dict[str, Any]:
             if key in r:
                 r[key] = r[key][:SAMPLE_SIZE] if isinstance(r[key], list) else None
     return result
-
-
-def _match_spec(config: Any, specs: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
-    """Find the suite entry a result belongs to (GX returns the config, not our meta)."""
-    meta = getattr(config, "meta", None)
-    if meta and "rule" in meta:
-        return {"kwargs": dict(config.kwargs), "meta": meta}
-    for (kind, _), spec in specs.items():
-        if kind == config.type and all(
-            config.kwargs.get(k) == v for k, v in spec["kwargs"].items() if k != "max_value" and k != "min_value"
-        ):
-            return spec
-    raise LookupError(f"No suite entry for {config.type} {config.kwargs}")
