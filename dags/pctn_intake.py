@@ -47,24 +47,32 @@ DONE_SQL = "select 1 from registry.files where sha256 = %s and file_name = %s an
 def pctn_intake():
     @task
     def scan_inbox() -> list[str]:
-        """Files in the inbox not yet fully processed (paths as text: XCom carries keys, not objects).
+        """Regular files in the inbox not yet fully processed (paths as text: XCom carries keys, not objects).
 
+        Links, special files and dot-files are never read: each gets a `not_read` receipt.
         A file that sits in the inbox after it was processed is not offered again on the
         next run (that would only add `duplicate` receipts every 15 minutes).
         """
-        from ingestion.pipeline import scan_inbox
+        from ingestion.inbox import read_regular_file, record_not_read, survey_inbox
+        from ingestion.readers.limits import ReaderLimits
         from ingestion.registry import sha256_of
         from ingestion.schema import ensure_schema
         from ingestion.warehouse import connect
 
         inbox = c.inbox_dir()
-        paths = scan_inbox(inbox)
+        survey = survey_inbox(inbox)
+        limit = ReaderLimits.from_env().max_file_bytes
         with connect(c.warehouse_url(), autocommit=True) as conn:
             ensure_schema(conn)
+            record_not_read(conn, survey.not_read)
             pending = [
-                str(p) for p in paths if not conn.execute(DONE_SQL, (sha256_of(p.read_bytes()), p.name)).fetchone()
+                str(e.path)
+                for e in survey.files
+                if not conn.execute(DONE_SQL, (sha256_of(read_regular_file(e.path, limit)), e.path.name)).fetchone()
             ]
-        print(f"{len(paths)} file(s) in {inbox}, {len(pending)} to process")
+        for e in survey.not_read:
+            print(f"not read: {e.relative}: {e.code}: {e.reason_en}")
+        print(f"{len(survey.files)} file(s) in {inbox}, {len(pending)} to process, {len(survey.not_read)} not read")
         return pending
 
     @task(map_index_template="{{ file_name }}")
@@ -74,8 +82,10 @@ def pctn_intake():
         from ingestion.warehouse import connect
 
         get_current_context()["file_name"] = Path(path).name
+        inbox = c.inbox_dir()
+        relative = str(Path(path).relative_to(inbox)) if Path(path).is_relative_to(inbox) else Path(path).name
         with connect(c.warehouse_url(), autocommit=True) as conn:
-            reg = register_file(conn, Path(path))
+            reg = register_file(conn, Path(path), relative)
         return {"file_id": reg.file_id, "sha256": reg.sha256, "file_name": reg.file_name,
                 "is_new": reg.is_new, "registered_status": reg.status}  # fmt: skip
 

@@ -114,6 +114,16 @@ def cmd_docs(args: argparse.Namespace) -> None:
         run_dbt(url, ["docs", "serve", "--port", str(args.port), "--host", "127.0.0.1", "--no-browser"])
 
 
+def cmd_unseal(args: argparse.Namespace) -> None:
+    """Write originals back, byte for byte, to a folder the operator names (they hold names in clear)."""
+    from ingestion.registry import unseal_to
+    from ingestion.warehouse import connect
+
+    with connect(warehouse_url(), autocommit=True) as conn:
+        for file_id in args.file_ids:
+            print(unseal_to(conn, file_id, Path(args.to)))
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -127,6 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     docs = sub.add_parser("docs", help="generate and serve the dbt documentation site (lineage)")
     docs.add_argument("--port", type=int, default=8081)
     docs.add_argument("--no-serve", action="store_true")
+    unseal = sub.add_parser(
+        "unseal",
+        help="write original returns (sealed in registry.file_contents) back to a folder: they hold names in clear",
+    )
+    unseal.add_argument("file_ids", type=int, nargs="+", metavar="FILE_ID", help="registry.files.file_id")
+    unseal.add_argument("--to", required=True, metavar="DIR", help="folder to write the originals into (mode 0600)")
     args = parser.parse_args(argv)
     if args.demo_key:
         _demo_key()
@@ -138,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         cmd_run(args)
     elif args.command == "docs":
         cmd_docs(args)
+    elif args.command == "unseal":
+        cmd_unseal(args)
     return 0
 
 

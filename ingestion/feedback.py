@@ -13,7 +13,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingestion.problems import RowProblem
+from ingestion.problems import RowProblem, SkippedRow
 
 SEVERITY_VI = {"row": "Loại khỏi số liệu (cách ly)", "warn": "Đã nạp, cần kiểm tra lại"}
 SEVERITY_EN = {"row": "Quarantined (not loaded)", "warn": "Loaded, please check"}
@@ -45,7 +45,18 @@ def feedback_file_name(file_name: str) -> str:
     return f"{file_name.rsplit('.', 1)[0]}.phan-hoi.feedback.xlsx"
 
 
-def build_feedback(summary: FeedbackSummary, problems: Sequence[RowProblem]) -> bytes:
+SKIPPED_KIND = {
+    "totals": "Dòng tổng cộng / Totals row",
+    "footer": "Phần ký tên, cuối biểu / Footer (signatures)",
+    "note": "Dòng ghi chú giữa bảng / Note among the records",
+    "column_numbers": "Dòng số thứ tự cột / Column-number row",
+    "header": "Dòng tiêu đề lặp lại / Header repeated",
+}
+
+
+def build_feedback(
+    summary: FeedbackSummary, problems: Sequence[RowProblem], skipped: Sequence[SkippedRow] = ()
+) -> bytes:
     import xlsxwriter  # local: only the feedback step writes workbooks
 
     buffer = io.BytesIO()
@@ -112,6 +123,18 @@ def build_feedback(summary: FeedbackSummary, problems: Sequence[RowProblem]) -> 
             ps.write_string(r, 5, p.reason_en, wrap)
             ps.write_string(r, 6, p.rule, wrap)
         ps.autofilter(0, 0, len(problems), len(headers) - 1)
+    if skipped:
+        ss = wb.add_worksheet("Không phải số liệu - Skipped")
+        ss.write_string(0, 0, "Dòng không đọc là số liệu / Rows not read as data", bold)
+        for c, (h, w) in enumerate(
+            zip(["Dòng trong tệp / Row in file", "Loại / Kind", "Nội dung / Text"], [14, 36, 90], strict=True)
+        ):
+            ss.write_string(1, c, h, head)
+            ss.set_column(c, c, w)
+        for r, row in enumerate(skipped, start=2):
+            ss.write_number(r, 0, row.row_number, wrap)
+            ss.write_string(r, 1, SKIPPED_KIND.get(row.kind, row.kind), wrap)
+            ss.write_string(r, 2, row.text, wrap)
     wb.close()
     return buffer.getvalue()
 

@@ -19,7 +19,7 @@ from psycopg.types.json import Jsonb
 
 from ingestion.contract.sources import Source
 from ingestion.parse import ParsedReturn
-from ingestion.problems import RowProblem
+from ingestion.problems import RowProblem, SkippedRow
 from ingestion.validate import ValidationReport
 
 
@@ -121,6 +121,13 @@ def write_problems(
             )
 
 
+def write_skipped(conn: psycopg.Connection, file_id: int, skipped: Sequence[SkippedRow]) -> None:
+    """Rows below the header that are not records, with their kind and text (nothing is dropped)."""
+    with conn.cursor().copy("copy audit.skipped_rows (file_id, row_number, kind, text) from stdin") as copy:
+        for row in skipped:
+            copy.write_row((file_id, row.row_number, row.kind, row.text))
+
+
 def write_validation(conn: psycopg.Connection, file_id: int, report: ValidationReport) -> None:
     conn.execute(
         "insert into audit.validation_runs (run_id, file_id, suite, success, run_at, result)"
@@ -160,3 +167,4 @@ def clear_file(conn: psycopg.Connection, file_id: int, source: Source | None) ->
     conn.execute("delete from audit.validation_results where file_id = %s", (file_id,))
     conn.execute("delete from audit.validation_runs where file_id = %s", (file_id,))
     conn.execute("delete from audit.feedback_files where file_id = %s", (file_id,))
+    conn.execute("delete from audit.skipped_rows where file_id = %s", (file_id,))

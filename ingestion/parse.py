@@ -19,9 +19,9 @@ from typing import Any
 import pandas as pd
 
 from ingestion.contract.sources import Column, Source
-from ingestion.problems import RowProblem
+from ingestion.problems import RowProblem, SkippedRow
 from ingestion.pseudonym import pseudonymise
-from ingestion.readers.table import SheetTable, header_index, match_header
+from ingestion.readers.table import SheetTable, header_index, looks_like_names, match_header
 from ingestion.readers.values import (
     Cell,
     ValueProblem,
@@ -50,10 +50,14 @@ class ParsedReturn:
     extra: list[str | None]  # per row, JSON of columns not in the contract
     extra_headers: list[str]
     problems: list[RowProblem] = field(default_factory=list)
+    skipped: list[SkippedRow] = field(default_factory=list)  # rows below the header that are not records
+    written: dict[str, list[str | None]] = field(default_factory=dict)  # column -> per row, the cell as written
+    pseudonymised_extras: list[str] = field(default_factory=list)  # name-like headers kept only as pseudonyms
 
     @property
     def rows_read(self) -> int:
-        return len(self.frame)
+        """Physical non-blank rows below the header: records (loaded or quarantined) + skipped rows."""
+        return len(self.frame) + len(self.skipped)
 
 
 def _parser(col: Column) -> Callable[[Cell], Any]:
@@ -81,31 +85,68 @@ def _memo_key(value: Cell) -> Any:
     return (type(value).__name__, value)
 
 
+FORMULA_RULE = "formula_no_value"
+
+
+def written_text(cell: Cell) -> str | None:
+    """A cell as the sender wrote it (Excel numbers without a trailing `.0`), for quarantine and feedback."""
+    return clean_text(cell)
+
+
 def parse_table(table: SheetTable, source: Source, key: bytes) -> ParsedReturn:
+    """Typed columns, pseudonyms and problems of one located table.
+
+    A header the contract does not list is kept aside in `extra_columns`, except a
+    header that looks like names of persons: its cells are kept only as pseudonyms,
+    since a name must never be stored in clear whatever the column is called.
+    """
     index = header_index(source)
     positions: dict[str, int] = {}
     extras: list[tuple[int, str]] = []
+    named_extras: set[int] = set()
     for pos, head in enumerate(table.header):
-        name = match_header(head, index)
+        name = match_header(head, index, source)
         if name and name not in positions:
             positions[name] = pos
         elif head and fold(head) not in _ROW_INDEX_HEADERS:
             extras.append((pos, head))
+            if looks_like_names(head):
+                named_extras.add(pos)
+    width = len(table.header)
+    widest = max((len(cells) for _, cells in table.rows), default=0)
+    blank_headed = [pos for pos in range(widest) if pos >= width or not table.header[pos]]
     present = [c.name for c in source.columns if c.name in positions]
 
     problems: list[RowProblem] = []
     row_numbers = [n for n, _ in table.rows]
     data: dict[str, list[Any]] = {"row_number": row_numbers}
     pseudonyms: dict[str, list[list[str]]] = {}
+    written: dict[str, list[str | None]] = {}
 
     for col in source.columns:
         if col.name not in positions:
             continue
         pos = positions[col.name]
         cells = [cells[pos] if pos < len(cells) else None for _, cells in table.rows]
+        for row_number, cell in zip(row_numbers, cells, strict=True):
+            if cell is None and (row_number, pos) in table.formula_cells:
+                problems.append(
+                    RowProblem(
+                        row_number=row_number,
+                        column=col.header_vi,
+                        value=None,
+                        rule=FORMULA_RULE,
+                        severity="row",
+                        reason_vi="Ô chứa công thức chưa được tính (không có giá trị):"
+                        " mở tệp bằng Excel, lưu lại rồi gửi",
+                        reason_en="The cell holds a formula with no calculated value: open the file in Excel, save it,"
+                        " and send it again",
+                    )
+                )
         if col.type == "personal":
             pseudonyms[col.name] = [pseudonymise(split_names(c), key) for c in cells]
             continue
+        written[col.name] = [written_text(c) for c in cells]
         parse = _parser(col)
         memo: dict[Any, tuple[Any, ValueProblem | None]] = {}
         values: list[Any] = []
@@ -149,7 +190,16 @@ def parse_table(table: SheetTable, source: Source, key: bytes) -> ParsedReturn:
 
     extra_json: list[str | None] = []
     for _, cells in table.rows:
-        kept = {head: clean_text(cells[pos]) for pos, head in extras if pos < len(cells) and cells[pos] is not None}
+        kept: dict[str, Any] = {}
+        for pos, head in extras:
+            if pos < len(cells) and cells[pos] is not None:
+                if pos in named_extras:
+                    kept[f"{head} (pseudonyms)"] = pseudonymise(split_names(cells[pos]), key)
+                else:
+                    kept[head] = clean_text(cells[pos])
+        for pos in blank_headed:
+            if pos < len(cells) and (text := clean_text(cells[pos])) is not None:
+                kept[f"(cột {pos + 1} / column {pos + 1})"] = text
         extra_json.append(json.dumps(kept, ensure_ascii=False, default=str) if kept else None)
     return ParsedReturn(
         frame=frame,
@@ -158,4 +208,7 @@ def parse_table(table: SheetTable, source: Source, key: bytes) -> ParsedReturn:
         extra=extra_json,
         extra_headers=[h for _, h in extras],
         problems=problems,
+        skipped=list(table.skipped),
+        written=written,
+        pseudonymised_extras=[h for pos, h in extras if pos in named_extras],
     )

@@ -10,12 +10,13 @@ and are worth a retry.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -23,15 +24,16 @@ import psycopg
 from ingestion.contract.sources import SOURCES, Source
 from ingestion.feedback import FeedbackSummary, build_feedback, feedback_file_name, feedback_kind, rejection_report
 from ingestion.filenames import PERIOD_PATTERN, ReturnName, parse_file_name
-from ingestion.load import clear_file, copy_raw, write_problems, write_validation
-from ingestion.parse import parse_table
+from ingestion.inbox import NotRead, UnsafeEntry, record_not_read, survey_inbox
+from ingestion.load import clear_file, copy_raw, write_problems, write_skipped, write_validation
+from ingestion.parse import ParsedReturn
 from ingestion.problems import Rejection, RowProblem
 from ingestion.pseudonym import pseudonym_key
-from ingestion.readers.table import SheetTable, read_table
+from ingestion.readers.isolated import ReadResult, shared_reader
 from ingestion.reference import ReportingPeriod, periods, units
 from ingestion.registry import Registration, apply_supersession, file_bytes, register_file, sha256_of
 from ingestion.schema import ensure_schema
-from ingestion.validate import validate
+from ingestion.validate import ValidationReport, validate
 
 log = logging.getLogger(__name__)
 
@@ -56,18 +58,18 @@ class FileOutcome:
     reject_code: str | None = None
     reason_vi: str | None = None
     reason_en: str | None = None
+    rows_skipped: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
 def scan_inbox(inbox: Path) -> list[Path]:
-    """Every file under the inbox (recursively), in a stable order; hidden files skipped."""
-    return sorted(
-        p
-        for p in inbox.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(inbox).parts)
-    )
+    """The regular files of the inbox (recursively, no link followed), in a stable order.
+
+    `survey_inbox` also says which entries are not read and why; the intake records those.
+    """
+    return [e.path for e in survey_inbox(inbox).files]
 
 
 def _identify(name: str) -> tuple[ReturnName, Source, ReportingPeriod]:
@@ -113,87 +115,138 @@ def _identify(name: str) -> tuple[ReturnName, Source, ReportingPeriod]:
     return rn, source, period
 
 
-def _check_title(table: SheetTable, rn: ReturnName) -> None:
-    if table.title_unit and table.title_unit != rn.unit_code:
+def _check_title(read: ReadResult, rn: ReturnName) -> None:
+    if read.title_unit and read.title_unit != rn.unit_code:
         raise Rejection(
             "title_mismatch",
-            f"Tên tệp ghi đơn vị '{rn.unit_code}' nhưng dòng tiêu đề ghi '{table.title_unit}'",
-            f"The file name says unit '{rn.unit_code}' but the title lines say '{table.title_unit}'",
+            f"Tên tệp ghi đơn vị '{rn.unit_code}' nhưng dòng tiêu đề ghi '{read.title_unit}'",
+            f"The file name says unit '{rn.unit_code}' but the title lines say '{read.title_unit}'",
         )
-    if table.title_period and table.title_period != rn.period_code:
+    if read.title_period and read.title_period != rn.period_code:
         raise Rejection(
             "title_mismatch",
-            f"Tên tệp ghi kỳ '{rn.period_code}' nhưng dòng tiêu đề ghi '{table.title_period}'",
-            f"The file name says period '{rn.period_code}' but the title lines say '{table.title_period}'",
+            f"Tên tệp ghi kỳ '{rn.period_code}' nhưng dòng tiêu đề ghi '{read.title_period}'",
+            f"The file name says period '{rn.period_code}' but the title lines say '{read.title_period}'",
         )
+
+
+_OUTCOME_COLUMNS = (
+    "file_id, file_name, status, source, unit_code, period_code, version, coalesce(rows_read, 0),"
+    " coalesce(rows_loaded, 0), coalesce(rows_quarantined, 0), coalesce(rows_flagged, 0), reject_code,"
+    " reject_reason_vi, reject_reason_en, coalesce(rows_skipped, 0)"
+)
 
 
 def _existing_outcome(conn: psycopg.Connection, file_id: int) -> FileOutcome:
-    row = conn.execute(
-        "select file_id, file_name, status, source, unit_code, period_code, version, coalesce(rows_read, 0),"
-        " coalesce(rows_loaded, 0), coalesce(rows_quarantined, 0), coalesce(rows_flagged, 0), reject_code,"
-        " reject_reason_vi, reject_reason_en from registry.files where file_id = %s",
-        (file_id,),
-    ).fetchone()
+    row = conn.execute(f"select {_OUTCOME_COLUMNS} from registry.files where file_id = %s", (file_id,)).fetchone()
     if row is None:
         raise LookupError(f"file_id {file_id} is not registered")
     return FileOutcome(*row)
 
 
-def process_file(
-    conn: psycopg.Connection, file_id: int, out_dir: Path | None = None, *, force: bool = False
-) -> FileOutcome:
-    """Read, validate and load one registered file; idempotent unless `force`."""
-    current = _existing_outcome(conn, file_id)
-    if current.status != "received" and not force:
-        return current
-    key = pseudonym_key()  # no key, no processing: stop before touching anything
-    name, data = file_bytes(conn, file_id)
+class FileBusy(RuntimeError):
+    """Another intake (CLI, Airflow task, worker) holds this file's claim right now."""
+
+
+CLAIM_NAMESPACE = 4242002  # advisory-lock namespace of the per-file claims
+
+
+@dataclass
+class _Attempt:
+    """Everything one reading of a file produced, good or bad."""
+
     rn: ReturnName | None = None
     source: Source | None = None
-    parsed = None
-    problems: list[RowProblem] = []
-    report = None
-    try:
-        rn, source, period = _identify(name)
-        try:
-            table = read_table(data, rn.extension, source)
-        except Rejection:
-            raise
-        except Exception as exc:  # a file no reader understands is a rejection, not a crash
-            log.exception("reader failed on %s", name)
-            raise Rejection(
-                "unreadable",
-                f"Không đọc được tệp: {type(exc).__name__}: {exc}",
-                f"The file cannot be read: {type(exc).__name__}: {exc}",
-            ) from exc
-        _check_title(table, rn)
-        parsed = parse_table(table, source, key)
-        report = validate(parsed.frame, source, period.end_date)
-        if report.rejection is not None:
-            raise report.rejection
-        # a value that was written but cannot be read is reported as such, not also as "missing"
-        unreadable = {(p.row_number, p.column) for p in parsed.problems}
-        problems = parsed.problems + [
-            p for p in report.problems if not (p.rule == "required" and (p.row_number, p.column) in unreadable)
-        ]
-        rejection = None
-    except Rejection as exc:
-        rejection = exc
+    parsed: ParsedReturn | None = None
+    report: ValidationReport | None = None
+    problems: list[RowProblem] = field(default_factory=list)
+    rejection: Rejection | None = None
 
+
+def _attempt(name: str, data: bytes, key: bytes) -> _Attempt:
+    """Identify, read (in the isolated child), check the title, validate; a bad file ends as a rejection."""
+    at = _Attempt()
+    try:
+        at.rn, at.source, period = _identify(name)
+        read = shared_reader().read(data, at.rn.extension, at.source.code, key)
+        _check_title(read, at.rn)
+        at.parsed = read.parsed
+        at.report = validate(at.parsed.frame, at.source, period.end_date, at.parsed.written)
+        if at.report.rejection is not None:
+            raise at.report.rejection
+        # a value that was written but cannot be read is reported as such, not also as "missing"
+        unreadable = {(p.row_number, p.column) for p in at.parsed.problems}
+        at.problems = at.parsed.problems + [
+            p for p in at.report.problems if not (p.rule == "required" and (p.row_number, p.column) in unreadable)
+        ]
+    except Rejection as exc:
+        at.rejection = exc
+        at.problems = []
+    return at
+
+
+def process_file(
+    conn: psycopg.Connection, file_id: int, out_dir: Path | None = None, *, force: bool = False, wait: bool = True
+) -> FileOutcome:
+    """Read, validate and load one registered file, exactly once; idempotent unless `force`.
+
+    The file is claimed first (a session advisory lock on `file_id`): a second
+    intake that reaches the same file waits (or, with `wait=False`, gets
+    `FileBusy`) and then finds it done instead of reading it again. A claim dies
+    with its connection, so a killed intake leaves the file `received` for the next run.
+    """
+    lock = (CLAIM_NAMESPACE, file_id % 2_147_483_647)
+    if wait:
+        conn.execute("select pg_advisory_lock(%s, %s)", lock)
+    elif not conn.execute("select pg_try_advisory_lock(%s, %s)", lock).fetchone()[0]:  # type: ignore[index]
+        raise FileBusy(file_id)
+    try:
+        current = _existing_outcome(conn, file_id)
+        if current.status != "received" and not force:
+            return current
+        key = pseudonym_key()  # no key, no processing: stop before touching anything
+        name, data = file_bytes(conn, file_id)
+        at = _attempt(name, data, key)
+        outcome, summary, feedback = _store(conn, file_id, name, at)
+    finally:
+        with contextlib.suppress(psycopg.Error):  # a lost connection has released the claim already
+            conn.execute("select pg_advisory_unlock(%s, %s)", lock)
+    log.info(
+        "%s: %s%s (read %d, loaded %d, quarantined %d, skipped %d)",
+        name,
+        outcome.status,
+        f" {outcome.reject_code}: {outcome.reason_en}" if outcome.reject_code else "",
+        outcome.rows_read,
+        outcome.rows_loaded,
+        outcome.rows_quarantined,
+        outcome.rows_skipped,
+    )
+    if out_dir is not None:
+        export_file(out_dir, name, summary, feedback)
+    return outcome
+
+
+def _store(
+    conn: psycopg.Connection, file_id: int, name: str, at: _Attempt
+) -> tuple[FileOutcome, FeedbackSummary, bytes]:
+    """Write one attempt's outcome in one transaction: rows, problems, skipped rows, status, feedback."""
+    rn, source, parsed, report, problems, rejection = at.rn, at.source, at.parsed, at.report, at.problems, at.rejection
     # a rejected file is not read as a return: none of its rows count as read
-    rows_read = parsed.rows_read if parsed is not None and rejection is None else 0
+    accepted = rejection is None and parsed is not None
+    skipped = list(parsed.skipped) if accepted and parsed is not None else []
+    rows_read = parsed.rows_read if accepted and parsed is not None else 0
     quarantined = {p.row_number for p in problems if p.severity == "row"}
     flagged = {p.row_number for p in problems if p.severity == "warn"} - quarantined
     with conn.transaction():
         conn.execute("select 1 from registry.files where file_id = %s for update", (file_id,))
         clear_file(conn, file_id, source)
-        if rejection is None:
+        if accepted:
             assert parsed is not None and source is not None and rn is not None and report is not None
             row_numbers = parsed.frame["row_number"].tolist()
             keep = [i for i, n in enumerate(row_numbers) if n not in quarantined]
             loaded = copy_raw(conn, file_id, parsed, source, keep)
             write_problems(conn, file_id, problems, parsed)
+            write_skipped(conn, file_id, skipped)
             write_validation(conn, file_id, report)
             status = "loaded"
         else:
@@ -205,7 +258,7 @@ def process_file(
             """
             update registry.files set source = %s, unit_code = %s, period_code = %s, version = %s,
                 status = %s, processed_at = now(), rows_read = %s, rows_loaded = %s,
-                rows_quarantined = %s, rows_flagged = %s, reject_code = %s,
+                rows_quarantined = %s, rows_flagged = %s, rows_skipped = %s, reject_code = %s,
                 reject_reason_vi = %s, reject_reason_en = %s, superseded_by = null
             where file_id = %s
             """,
@@ -219,13 +272,14 @@ def process_file(
                 loaded,
                 len(quarantined),
                 len(flagged),
+                len(skipped),
                 rejection.code if rejection else None,
                 rejection.reason_vi if rejection else None,
                 rejection.reason_en if rejection else None,
                 file_id,
             ),
         )
-        if rejection is None and rn is not None:
+        if accepted and rn is not None:
             apply_supersession(conn, rn.source, rn.unit_code, rn.period_code)
         outcome = _existing_outcome(conn, file_id)
         summary = FeedbackSummary(
@@ -242,43 +296,39 @@ def process_file(
             reason_vi=outcome.reason_vi,
             reason_en=outcome.reason_en,
         )
-        feedback = build_feedback(summary, problems)
+        feedback = build_feedback(summary, problems, skipped)
         conn.execute(
             "insert into audit.feedback_files (file_id, file_name, kind, content, sha256) values (%s, %s, %s, %s, %s)",
             (file_id, feedback_file_name(name), feedback_kind(summary, problems), feedback, sha256_of(feedback)),
         )
-    if out_dir is not None:
-        export_file(out_dir, name, data, summary, feedback)
-    return outcome
+    return outcome, summary, feedback
 
 
-def export_file(out_dir: Path, name: str, data: bytes, summary: FeedbackSummary, feedback: bytes) -> None:
-    """Human-facing copies: archive (or rejected/ with a report) and the feedback workbook.
+def export_file(out_dir: Path, name: str, summary: FeedbackSummary, feedback: bytes) -> None:
+    """Human-facing files: the feedback workbook, and a report beside each rejection.
 
-    The warehouse holds the originals and feedback already; these files are for
-    people browsing `output/`, so writing them is idempotent and never required.
+    Originals are never copied out in clear (returns hold names of accused
+    persons): they stay sealed in `registry.file_contents`, and `python -m
+    ingestion unseal FILE_ID --to DIR` writes one back on an operator's request.
     """
-    digest = sha256_of(data)
     if summary.status == "rejected":
-        target = out_dir / "rejected" / name
+        target = out_dir / "rejected" / (name + ".report.txt")
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        target.with_name(name + ".report.txt").write_text(rejection_report(summary), encoding="utf-8")
-    else:
-        target = out_dir / "archive" / (summary.source or "unknown") / f"{digest[:12]}_{name}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        target.write_text(rejection_report(summary), encoding="utf-8")
     fb = out_dir / "feedback" / feedback_file_name(name)
     fb.parent.mkdir(parents=True, exist_ok=True)
     fb.write_bytes(feedback)
 
 
-def _worker_process(url: str, file_id: int, out_dir: Path | None) -> int:
-    """Process one file in a worker process, with the worker's own connection."""
+def _worker_process(url: str, file_id: int, out_dir: Path | None) -> int | None:
+    """Process one file in a worker process, with the worker's own connection; None if another intake has it."""
     conn = _WORKER_CONN.get(url)
     if conn is None or conn.closed:
         conn = _WORKER_CONN[url] = psycopg.connect(url, autocommit=True)
-    process_file(conn, file_id, out_dir)
+    try:
+        process_file(conn, file_id, out_dir, wait=False)
+    except FileBusy:
+        return None
     return file_id
 
 
@@ -291,16 +341,26 @@ def default_workers() -> int:
     return int(os.environ.get("PCTN_INTAKE_WORKERS", min(os.cpu_count() or 1, 4)))
 
 
-def _process_all(conn: psycopg.Connection, url: str, file_ids: list[int], out_dir: Path | None, workers: int) -> None:
+def _process_all(
+    conn: psycopg.Connection, url: str, file_ids: list[int], out_dir: Path | None, workers: int
+) -> list[int]:
+    """Process the files; return those another intake held (processed by it, or to wait for)."""
+    busy: list[int] = []
     if workers <= 1 or len(file_ids) < PARALLEL_MIN_FILES:
         for file_id in file_ids:
-            process_file(conn, file_id, out_dir)
-        return
+            try:
+                process_file(conn, file_id, out_dir, wait=False)
+            except FileBusy:
+                busy.append(file_id)
+        return busy
     # spawn, not fork: the parent may hold connections and threads a fork would copy
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for future in [pool.submit(_worker_process, url, file_id, out_dir) for file_id in file_ids]:
-            future.result()
+        futures = {file_id: pool.submit(_worker_process, url, file_id, out_dir) for file_id in file_ids}
+        for file_id, future in futures.items():
+            if future.result() is None:
+                busy.append(file_id)
+    return busy
 
 
 def run_intake(
@@ -314,19 +374,31 @@ def run_intake(
 
     Registration is sequential (it decides what is new); processing runs in
     `workers` processes, since each file is independent and its own transaction.
+    Entries that are not regular files (links, sockets, dot-files, oversized
+    files) are not read: each gets a `not_read` receipt (see `not_read_entries`).
     """
     slots: list[FileOutcome | int] = []
     pending: list[int] = []
     with psycopg.connect(url, autocommit=True) as conn:
         ensure_schema(conn)
-        for path in paths if paths is not None else scan_inbox(inbox):
-            registration = register_file(conn, path)
+        if paths is None:
+            survey = survey_inbox(inbox)
+            record_not_read(conn, survey.not_read)
+            entries = [(e.path, e.relative) for e in survey.files]
+        else:
+            entries = [(p, str(p.relative_to(inbox)) if p.is_relative_to(inbox) else p.name) for p in paths]
+        for path, relative in entries:
+            try:
+                registration = register_file(conn, path, relative)
+            except (UnsafeEntry, OSError) as exc:  # swapped for a link or removed since the listing
+                record_not_read(conn, [_vanished(relative, exc)])
+                continue
             if registration.file_id in pending or (not registration.is_new and registration.status != "received"):
                 known = _existing_outcome(conn, registration.file_id)
                 slots.append(
                     FileOutcome(
                         file_id=known.file_id,
-                        file_name=str(path.relative_to(inbox)) if path.is_relative_to(inbox) else path.name,
+                        file_name=relative,
                         status="duplicate",
                         source=known.source,
                         unit_code=known.unit_code,
@@ -337,6 +409,27 @@ def run_intake(
                 continue
             pending.append(registration.file_id)
             slots.append(registration.file_id)
-        _process_all(conn, url, pending, out_dir, default_workers() if workers is None else workers)
+        busy = _process_all(conn, url, pending, out_dir, default_workers() if workers is None else workers)
+        for file_id in busy:  # another intake claimed them first: wait for it, never read them twice
+            process_file(conn, file_id, out_dir, wait=True)
         # final states: a later file of this run may have superseded an earlier one
         return [_existing_outcome(conn, s) if isinstance(s, int) else s for s in slots]
+
+
+def _vanished(relative: str, exc: Exception) -> NotRead:
+    return NotRead(
+        relative,
+        "changed",
+        "Mục này đã đổi (thành liên kết, bị xoá hoặc thay) trong lúc đọc: không đọc",
+        f"The entry changed (into a link, removed or replaced) while being read: not read ({type(exc).__name__})",
+    )
+
+
+def not_read_entries(url: str) -> list[tuple[str, str, str]]:
+    """The inbox entries the intake did not read, with their reason: (path, code, reason in English)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "select distinct on (entry_path) entry_path, reason_code, reason_en from registry.receipts"
+            " where outcome = 'not_read' order by entry_path, received_at desc"
+        ).fetchall()
+    return [(r[0], r[1], r[2]) for r in rows]

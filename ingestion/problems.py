@@ -32,3 +32,21 @@ class RowProblem:
     severity: Literal["row", "warn"]
     reason_vi: str
     reason_en: str
+
+
+SkippedKind = Literal["totals", "footer", "note", "column_numbers", "header"]
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    """A non-blank row below the header that is not a record: kept with its text, never dropped.
+
+    `kind`: `totals` (Tổng cộng), `footer` (signatures, place and date after the
+    last record), `note` (a note or signature-like line among the records),
+    `column_numbers` (the `(1) (2) (3)` row under the header), `header` (the
+    header repeated, e.g. at a page break). The sender sees each in its feedback.
+    """
+
+    row_number: int
+    kind: SkippedKind
+    text: str

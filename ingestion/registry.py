@@ -16,6 +16,7 @@ highest version wins; ties go to the later arrival, and the others become
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,8 +39,18 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def register_bytes(conn: psycopg.Connection, file_name: str, data: bytes) -> Registration:
-    """Store the original (sealed) and its registry row once; every offer leaves a receipt."""
+def register_bytes(
+    conn: psycopg.Connection,
+    file_name: str,
+    data: bytes,
+    entry_path: str | None = None,
+    mtime_ns: int | None = None,
+) -> Registration:
+    """Store the original (sealed) and its registry row once; every offer leaves a receipt.
+
+    An offer is the inbox entry in one state (path, size, modification time): a
+    rerun over an unchanged inbox adds no receipt, a resend (a new copy) does.
+    """
     digest = sha256_of(data)
     sealed = seal(data, pseudonym_key())
     with conn.transaction():
@@ -59,15 +70,22 @@ def register_bytes(conn: psycopg.Connection, file_name: str, data: bytes) -> Reg
                 "select file_id, status from registry.files where sha256 = %s and file_name = %s", (digest, file_name)
             ).fetchone()
         conn.execute(
-            "insert into registry.receipts (sha256, file_name, outcome) values (%s, %s, %s)",
-            (digest, file_name, "new" if is_new else "duplicate"),
+            "insert into registry.receipts (sha256, file_name, outcome, entry_path, mtime_ns, size_bytes)"
+            " values (%s, %s, %s, %s, %s, %s) on conflict do nothing",
+            (digest, file_name, "new" if is_new else "duplicate", entry_path, mtime_ns, len(data)),
         )
     assert row is not None
     return Registration(file_id=row[0], sha256=digest, file_name=file_name, is_new=is_new, status=row[1])
 
 
-def register_file(conn: psycopg.Connection, path: Path) -> Registration:
-    return register_bytes(conn, path.name, path.read_bytes())
+def register_file(conn: psycopg.Connection, path: Path, relative: str | None = None) -> Registration:
+    """Register one regular file of the inbox (links and special files are refused, see `ingestion.inbox`)."""
+    from ingestion.inbox import read_regular_file
+    from ingestion.readers.limits import ReaderLimits
+
+    st = os.lstat(path)
+    data = read_regular_file(path, ReaderLimits.from_env().max_file_bytes)
+    return register_bytes(conn, path.name, data, relative or path.name, st.st_mtime_ns)
 
 
 def file_bytes(conn: psycopg.Connection, file_id: int) -> tuple[str, bytes]:
@@ -109,3 +127,22 @@ def apply_supersession(conn: psycopg.Connection, source: str, unit_code: str, pe
         """,
         (source, unit_code, period_code),
     )
+
+
+def unseal_to(conn: psycopg.Connection, file_id: int, folder: Path) -> Path:
+    """Write one original back, byte for byte, into a folder the operator names (the only clear copy).
+
+    Returns the path written; the SHA-256 is checked against the registry first.
+    The file name is reduced to its last component so a stored name cannot point
+    outside `folder`.
+    """
+    name, data = file_bytes(conn, file_id)
+    row = conn.execute("select sha256 from registry.files where file_id = %s", (file_id,)).fetchone()
+    if row is None or sha256_of(data) != row[0]:
+        raise ValueError(f"file_id {file_id}: the unsealed bytes do not match the registry's SHA-256")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{file_id}_{Path(name).name}"
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    return target

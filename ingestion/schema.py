@@ -44,6 +44,7 @@ create table if not exists registry.files (
     rows_loaded      integer,
     rows_quarantined integer,
     rows_flagged     integer,
+    rows_skipped     integer,
     reject_code      text,
     reject_reason_vi text,
     reject_reason_en text,
@@ -57,12 +58,17 @@ comment on table registry.files is
 
 create table if not exists registry.receipts (
     receipt_id  bigserial primary key,
-    sha256      text not null references registry.file_contents (sha256),
+    sha256      text references registry.file_contents (sha256),
     file_name   text not null,
     received_at timestamptz not null default now(),
-    outcome     text not null check (outcome in ('new', 'duplicate'))
+    outcome     text not null constraint receipts_outcome_check check (outcome in ('new', 'duplicate', 'not_read')),
+    entry_path  text,
+    mtime_ns    bigint,
+    size_bytes  bigint,
+    reason_code text,
+    reason_vi   text,
+    reason_en   text
 );
-comment on table registry.receipts is 'Every time a file was offered to the intake, including byte-identical resends.';
 
 create table if not exists audit.quarantine (
     file_id      bigint not null references registry.files (file_id),
@@ -116,6 +122,46 @@ create table if not exists audit.feedback_files (
     created_at  timestamptz not null default now()
 );
 comment on table audit.feedback_files is 'Feedback workbook for the sending unit, one per return.';
+
+create table if not exists audit.skipped_rows (
+    file_id     bigint not null references registry.files (file_id),
+    row_number  integer not null,
+    kind        text not null check (kind in ('totals', 'footer', 'note', 'column_numbers', 'header')),
+    text        text not null,
+    primary key (file_id, row_number)
+);
+comment on table audit.skipped_rows is
+    'Non-blank rows below the header that are not records (totals, footer, note, column numbers, repeated '
+    'header), with their text as written: rows read = loaded + quarantined + skipped.';
+
+-- upgrade of a warehouse made before rows_skipped and inbox receipts existed (idempotent, runs once)
+do $upgrade$
+begin
+    if not exists (
+        select 1 from information_schema.columns
+        where table_schema = 'registry' and table_name = 'receipts' and column_name = 'entry_path'
+    ) then
+        alter table registry.files add column if not exists rows_skipped integer;
+        alter table registry.receipts add column entry_path text;
+        alter table registry.receipts add column mtime_ns bigint;
+        alter table registry.receipts add column size_bytes bigint;
+        alter table registry.receipts add column reason_code text;
+        alter table registry.receipts add column reason_vi text;
+        alter table registry.receipts add column reason_en text;
+        alter table registry.receipts alter column sha256 drop not null;
+        alter table registry.receipts drop constraint if exists receipts_outcome_check;
+        alter table registry.receipts add constraint receipts_outcome_check
+            check (outcome in ('new', 'duplicate', 'not_read'));
+    end if;
+end
+$upgrade$;
+create unique index if not exists receipts_offer_idx
+    on registry.receipts (entry_path, sha256, mtime_ns, size_bytes) nulls not distinct
+    where entry_path is not null;
+comment on table registry.receipts is
+    'Every inbox entry offered to the intake, once per state of the entry (path, size, modification time): '
+    'new files, byte-identical resends (duplicate) and entries not read (not_read: links, special files, '
+    'dot-files, files over the size limit) with the reason. A rerun over an unchanged inbox adds nothing.';
 """
 
 

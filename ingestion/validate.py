@@ -108,8 +108,17 @@ def _display(value: Any) -> str | None:
     return str(v)
 
 
-def validate(frame: pd.DataFrame, source: Source, period_end: dt.date) -> ValidationReport:
-    """Run the source's suite on the frame and classify every failure by severity."""
+def validate(
+    frame: pd.DataFrame,
+    source: Source,
+    period_end: dt.date,
+    written: dict[str, list[str | None]] | None = None,
+) -> ValidationReport:
+    """Run the source's suite on the frame and classify every failure by severity.
+
+    `written` (column -> per row, the cell as the sender typed it) makes a problem
+    show the value as written (`-5.000.000`), not as parsed (`-5000000`).
+    """
     from great_expectations.core import ExpectationSuite
 
     suite_dict = load_suite_dict(source.code)
@@ -171,14 +180,20 @@ def validate(frame: pd.DataFrame, source: Source, period_end: dt.date) -> Valida
                 report.rejection = Rejection(meta["rule"], meta["reason_vi"] + detail_vi, meta["reason_en"] + detail_en)
             continue
         indices = r.get("unexpected_index_list") or []
+        columns = _columns_of(spec["kwargs"])
+        as_written = bool(written) and bool(columns) and all(c in (written or {}) for c in columns)
         for pos, idx in enumerate(indices):
             i = idx if isinstance(idx, int) else int(idx.get("index", idx)) if isinstance(idx, dict) else int(idx)
-            value = unexpected_list[pos] if pos < len(unexpected_list) else None
+            if as_written and written is not None:
+                cells = [written[c][i] for c in columns]
+                shown = cells[0] if len(cells) == 1 else " / ".join(c or "" for c in cells)
+            else:
+                shown = _display(unexpected_list[pos] if pos < len(unexpected_list) else None)
             report.problems.append(
                 RowProblem(
                     row_number=int(row_numbers[i]),
                     column=meta.get("column_vi"),
-                    value=_display(value),
+                    value=shown,
                     rule=meta["rule"],
                     severity="warn" if meta["severity"] == "warn" else "row",
                     reason_vi=meta["reason_vi"],

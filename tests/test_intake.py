@@ -13,7 +13,7 @@ import pytest
 
 from ingestion.pipeline import process_file, run_intake
 from ingestion.pseudonym import MissingKeyError
-from ingestion.registry import register_bytes
+from ingestion.registry import register_bytes, unseal_to
 from ingestion.schema import ensure_schema
 from tests.returns_factory import (
     DIEUTRA_HEADERS,
@@ -53,7 +53,8 @@ def test_official_xlsx_layout_loads_every_row(warehouse_url, conn, inbox, tmp_pa
         [thanhtra_row(i) for i in range(1, 6)],
     )
     o = intake_one(warehouse_url, path, tmp_path / "out")
-    assert (o.status, o.rows_read, o.rows_loaded, o.rows_quarantined) == ("loaded", 5, 5, 0)
+    # 5 records, and 3 rows that are not records (column numbers, totals, signature), each kept as skipped
+    assert (o.status, o.rows_read, o.rows_loaded, o.rows_quarantined, o.rows_skipped) == ("loaded", 8, 5, 0, 3)
     row = conn.execute(
         "select row_number, kind, status, violation_vnd, recommended_recovery_vnd, recovered_vnd, start_date,"
         " violation_land_m2 from raw.thanhtra_inspections where file_id = %s order by row_number limit 1",
@@ -98,9 +99,11 @@ def test_rejections_by_name(warehouse_url, conn, inbox, tmp_path, name, code):
     o = intake_one(warehouse_url, path, tmp_path / "out")
     assert (o.status, o.reject_code) == ("rejected", code)
     assert o.reason_vi and o.reason_en
-    moved = tmp_path / "out" / "rejected" / name
-    assert moved.read_bytes() == path.read_bytes()  # moved aside unchanged
+    # kept aside unchanged, sealed in the warehouse; no clear copy in the output folder
+    assert not (tmp_path / "out" / "rejected" / name).exists()
     assert code in (tmp_path / "out" / "rejected" / (name + ".report.txt")).read_text(encoding="utf-8")
+    copy = unseal_to(conn, o.file_id, tmp_path / "unsealed")
+    assert copy.read_bytes() == path.read_bytes()
 
 
 def test_missing_required_column_rejects(warehouse_url, conn, inbox, tmp_path):

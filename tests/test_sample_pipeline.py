@@ -33,18 +33,18 @@ def test_each_sample_file_as_expected(sample_warehouse, entry):
     if entry["status"] == "duplicate":  # nothing is read again: only the receipt is new
         assert (o.status, o.rows_read, o.rows_loaded) == ("duplicate", 0, 0)
         return
-    got = (o.status, o.reject_code, o.rows_read, o.rows_quarantined, o.rows_flagged)
-    want = (entry["status"], entry["reject_code"], entry["rows_read"], entry["rows_quarantined"], entry["rows_flagged"])
-    assert got == want, o.reason_en
+    got = (o.status, o.reject_code, o.rows_read, o.rows_skipped, o.rows_quarantined, o.rows_flagged)
+    want = tuple(entry[k] for k in ("status", "reject_code", "rows_read", "rows_skipped", "rows_quarantined"))
+    assert got == (*want, entry["rows_flagged"]), o.reason_en
     if o.status in ("loaded", "superseded"):
-        assert o.rows_read == o.rows_loaded + o.rows_quarantined
+        assert o.rows_read == o.rows_loaded + o.rows_quarantined + o.rows_skipped
 
 
 def test_nothing_lost_for_any_file(sample_warehouse):
     with psycopg.connect(sample_warehouse.url) as conn:
         bad = conn.execute(
             """
-            select f.file_name, f.rows_read, f.rows_loaded, f.rows_quarantined, raw_count, q_rows
+            select f.file_name, f.rows_read, f.rows_loaded, f.rows_quarantined, raw_count, q_rows, s_rows
             from registry.files f
             left join lateral (
                 select count(*) as raw_count from (
@@ -54,9 +54,11 @@ def test_nothing_lost_for_any_file(sample_warehouse):
             left join lateral (
                 select count(distinct row_number) as q_rows from audit.quarantine q
                 where q.file_id = f.file_id and q.severity = 'row') q on true
+            left join lateral (
+                select count(*) as s_rows from audit.skipped_rows s where s.file_id = f.file_id) s on true
             where f.status <> 'rejected'
-              and (f.rows_read <> f.rows_loaded + f.rows_quarantined or raw_count <> f.rows_loaded
-                   or q_rows <> f.rows_quarantined)
+              and (f.rows_read <> f.rows_loaded + f.rows_quarantined + f.rows_skipped or raw_count <> f.rows_loaded
+                   or q_rows <> f.rows_quarantined or s_rows <> f.rows_skipped)
             """
         ).fetchall()
         assert bad == []
@@ -77,10 +79,12 @@ def test_archive_is_byte_for_byte(sample_warehouse):
             original = unseal(bytes(content), pseudonym_key())
             assert hashlib.sha256(original).hexdigest() == sha and len(original) == size
             assert hashlib.sha256(bytes(content)).hexdigest() != sha  # stored sealed, never in clear
+    # originals are never copied out in clear: the output folder holds reports and feedback only
     for entry in EXPECTED["files"]:
+        assert not (sample_warehouse.out_dir / "rejected" / Path(entry["path"]).name).exists()
         if entry["status"] == "rejected":
-            moved = sample_warehouse.out_dir / "rejected" / Path(entry["path"]).name
-            assert moved.read_bytes() == (SAMPLES / entry["path"]).read_bytes()
+            assert (sample_warehouse.out_dir / "rejected" / (Path(entry["path"]).name + ".report.txt")).exists()
+    assert not (sample_warehouse.out_dir / "archive").exists()
 
 
 def test_second_run_changes_nothing(sample_warehouse):

@@ -25,6 +25,9 @@ class Column:
     labels: dict[str, str] = field(default_factory=dict)  # Vietnamese label -> stored code
     aliases: tuple[str, ...] = ()
     description_en: str = ""
+    # personal columns: the person words (folded) a header names them by, with a name word
+    # (`họ tên`, `tên`, `danh sách`, `name`): `Họ và tên bị can`, `Tên bị can`, `Accused names`…
+    person_roles: tuple[str, ...] = ()
 
     @property
     def sql_type(self) -> str:
@@ -205,7 +208,13 @@ DIEUTRA = Source(
             },
         ),
         Column("closing_date", "Ngày kết thúc điều tra", "date"),
-        Column("accused_names", "Họ tên bị can", "personal"),
+        Column(
+            "accused_names",
+            "Họ tên bị can",
+            "personal",
+            aliases=("Họ và tên bị can", "Tên bị can", "Họ tên các bị can", "Danh sách bị can", "Accused names"),
+            person_roles=("bi can", "cac bi can", "accused", "accused persons", "suspect", "suspects"),
+        ),
     ),
     plausibility=(
         PlausibilityRule(
@@ -293,7 +302,13 @@ XETXU = Source(
                 "Đình chỉ": "terminated",
             },
         ),
-        Column("defendant_names", "Họ tên bị cáo", "personal"),
+        Column(
+            "defendant_names",
+            "Họ tên bị cáo",
+            "personal",
+            aliases=("Họ và tên bị cáo", "Tên bị cáo", "Họ tên các bị cáo", "Danh sách bị cáo", "Defendant names"),
+            person_roles=("bi cao", "cac bi cao", "defendant", "defendants"),
+        ),
     ),
     conditional_required=(ConditionalRequired("trial_date", "status", "tried"),),
     plausibility=(

@@ -1,4 +1,4 @@
-"""Find the table inside a return file: title lines, the header row, data rows.
+"""Find the table inside a return file: title lines, the header row, and every row below it.
 
 Official forms put title lines above the table (`Đơn vị báo cáo: …`,
 `Kỳ báo cáo: …`), sometimes a row of column numbers `(1) (2) …` under the header,
@@ -6,6 +6,11 @@ a totals row (`Tổng cộng`) and signature lines below. This module turns CSV 
 XLSX files into the same `SheetTable` so the rest of the intake never cares which
 format a unit sent. Cells keep their native types (Excel dates and numbers) so
 the value parsers can use them rather than re-parse their text.
+
+Nothing below the header is dropped: every non-blank row is either a data row
+(loaded or quarantined later) or a `SkippedRow` with its kind and text, which the
+warehouse keeps and the feedback lists. A footer does not end the table: a record
+after a signature-like line is still a record.
 """
 
 from __future__ import annotations
@@ -17,21 +22,32 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ingestion.contract.sources import Source
-from ingestion.problems import Rejection
+from ingestion.contract.sources import Column, Source
+from ingestion.problems import Rejection, SkippedKind, SkippedRow
 from ingestion.readers.encodings import EncodingError, decode_bytes, repair_many
+from ingestion.readers.limits import ReaderLimits
+from ingestion.readers.precheck import check_file, column_number, too_large
 from ingestion.readers.values import Cell, clean_text, fold
 
 HEADER_SCAN_ROWS = 40
-_COLUMN_NUMBER = re.compile(r"^\(?\d{1,2}\)?$")
-_TOTALS = ("tong cong", "tong so", "cong", "total", "grand total")
+SKIPPED_TEXT_CHARS = 500
+_COLUMN_NUMBER = re.compile(r"^\(?\d{1,3}\)?$")
+_TOTALS = re.compile(r"^(?:tong cong|tong so|tong|cong|total|grand total|sum)\b")
 _FOOTER = ("nguoi lap bieu", "thu truong", "ky ten", "(ky", "ky, ghi ro", "ngay thang nam", "xac nhan", "prepared by")
+_NOTES = ("ghi chu", "luu y", "chu thich", "note", "notes:", "*")
 # "Thanh Hóa, ngày 18 tháng 03 năm 2023": the place-and-date line above the signatures
 _PLACE_DATE = re.compile(r"\bngay\s*\d{0,2}\s*thang\s*\d{0,2}\s*nam\s*\d{0,4}\s*$")
 _UNIT_IN_TITLE = re.compile(r"don vi bao cao\s*:?\s*(.*)$")
 _PERIOD_IN_TITLE = re.compile(r"ky bao cao\s*:?\s*(.*)$")
 _UNIT_CODE = re.compile(r"\b([A-Z]{2,5}-[A-Z0-9]+(?:-[A-Z0-9]+)*)\b")
 _PERIOD_CODE = re.compile(r"\b(\d{4}-(?:Q[1-4]|6M|9M|Y))\b")
+# a person-name column the contract does not list: "Họ và tên …", "Họ tên …", "… name(s)"
+_NAME_LIKE = re.compile(
+    r"\bho\s*(?:va|,)?\s*ten\b|\bten\s+(?:nguoi|bi can|bi cao|doi tuong|can bo|nhan chung)\b|"
+    r"\b(?:full\s*)?names?\b|\bnguoi\s+(?:to cao|khieu nai|bi to cao)\b"
+)
+SPARSE_CELLS = 2  # a record fills at least its required columns; a note or signature line a cell or two
+Grid = list[tuple[int, list[Cell]]]
 
 
 @dataclass
@@ -41,11 +57,18 @@ class SheetTable:
     header: list[str]
     header_row_number: int
     rows: list[tuple[int, list[Cell]]]
+    skipped: list[SkippedRow] = field(default_factory=list)
     title_unit: str | None = None
     title_period: str | None = None
     encoding: str | None = None
     legacy_repair: str | None = None
-    notes: list[str] = field(default_factory=list)
+    sheet_name: str | None = None
+    formula_cells: set[tuple[int, int]] = field(default_factory=set)  # (row number, 0-based column) without a value
+
+    @property
+    def rows_read(self) -> int:
+        """Physical non-blank rows below the header: data rows + skipped rows."""
+        return len(self.rows) + len(self.skipped)
 
 
 def header_key(text: str) -> str:
@@ -63,64 +86,206 @@ def header_index(source: Source) -> dict[str, str]:
     return index
 
 
-def match_header(text: Cell, index: dict[str, str]) -> str | None:
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", fold(text)).split())
+
+
+def personal_column(text: str, source: Source) -> str | None:
+    """The contract's personal column a header means, under any common spelling.
+
+    `Họ tên bị can`, `Họ và tên bị can`, `Tên bị can`, `Danh sách bị can`,
+    `Accused names`…: a person word of the column's role with a name word.
+    """
+    plain = _plain(text)
+    words = f" {plain} "
+    for col in source.columns:
+        if col.type != "personal":
+            continue
+        if any(f" {role} " in words for role in col.person_roles) and (
+            " ten " in words
+            or " name " in words
+            or " names " in words
+            or " danh sach " in words
+            or plain in col.person_roles
+        ):
+            return col.name
+    return None
+
+
+def looks_like_names(text: str) -> bool:
+    """A header that suggests names of persons (not a contract column): never stored in clear."""
+    return bool(_NAME_LIKE.search(_plain(text)))
+
+
+def match_header(text: Cell, index: dict[str, str], source: Source | None = None) -> str | None:
     if not isinstance(text, str) or not text.strip():
         return None
     key = header_key(text)
-    return index.get(key) or index.get(fold(key))
+    found = index.get(key) or index.get(fold(key))
+    if found is None and source is not None:
+        found = personal_column(text, source)
+    return found
 
 
-def read_table(data: bytes, extension: str, source: Source) -> SheetTable:
+def read_table(data: bytes, extension: str, source: Source, limits: ReaderLimits | None = None) -> SheetTable:
     """Read a CSV or XLSX return into a `SheetTable`, or reject the file."""
+    limits = limits or ReaderLimits.from_env()
+    check_file(data, extension, limits)
     if extension == "csv":
         try:
             decoded = decode_bytes(data)
         except EncodingError as exc:
             raise Rejection("bad_encoding", exc.reason_vi, exc.reason_en) from exc
-        grid = _csv_rows(decoded.text)
+        grid = _csv_rows(decoded.text, limits)
         table = _locate(grid, source)
         table.encoding = decoded.encoding
         table.legacy_repair = decoded.repaired
         return table
-    grid, scheme = _xlsx_rows(data)
-    table = _locate(grid, source)
-    table.legacy_repair = scheme
-    return table
+    return _xlsx_table(data, source, limits)
 
 
-def _csv_rows(text: str) -> list[tuple[int, list[Cell]]]:
+# --- CSV -----------------------------------------------------------------------------
+
+
+def _csv_rows(text: str, limits: ReaderLimits) -> Grid:
+    """Records of a CSV with the line each starts on; broken quoting is a rejection, never a swallow.
+
+    `strict` makes the csv module fail on a quote that closes mid-field or never
+    closes; a record that does parse but hides whole lines of records inside one
+    quoted cell (a quote left open that closes by luck further down) is caught by
+    `_swallowed`.
+    """
     sample = "\n".join(text.splitlines()[:HEADER_SCAN_ROWS])
     delimiter = max((",", ";", "\t"), key=sample.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[tuple[int, list[Cell]]] = []
+    csv.field_size_limit(max(limits.max_cell_chars * 4 + 16, 1 << 20))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows: Grid = []
     start = 1
+    width = 0
     try:
         for record in reader:
+            if len(rows) >= limits.max_rows:
+                raise too_large(
+                    "số dòng", "the row count", f"> {limits.max_rows:,}", f"{limits.max_rows:,}", "PCTN_MAX_ROWS"
+                )
+            if len(record) > limits.max_columns:
+                raise too_large(
+                    f"số cột ở dòng {start}",
+                    f"the column count on line {start}",
+                    f"{len(record):,}",
+                    f"{limits.max_columns:,}",
+                    "PCTN_MAX_COLUMNS",
+                )
+            for pos, cell in enumerate(record):
+                if len(cell) > limits.max_cell_chars:
+                    raise _cell_too_long(start, pos, len(cell), limits)
+                if "\n" in cell or "\r" in cell:
+                    _swallowed(cell, delimiter, max(width, len(record)), start, reader.line_num)
+            width = max(width, len(record))
             rows.append((start, [cell if cell != "" else None for cell in record]))
             start = reader.line_num + 1
     except csv.Error as exc:
         raise Rejection(
             "unreadable",
-            f"Tệp CSV bị lỗi cấu trúc ở dòng {reader.line_num}: {exc}",
-            f"The CSV is malformed at line {reader.line_num}: {exc}",
+            f"Tệp CSV bị lỗi cấu trúc (dấu ngoặc kép hoặc ký tự lạ) ở bản ghi bắt đầu từ dòng {start}"
+            f" (đọc đến dòng {reader.line_num}): {exc}. Không dòng nào được nạp; hãy sửa rồi gửi lại",
+            f"The CSV is malformed (quotes or stray characters) in the record starting on line {start}"
+            f" (read up to line {reader.line_num}): {exc}. No row was loaded; fix it and send it again",
         ) from exc
     return rows
 
 
-def _xlsx_rows(data: bytes) -> tuple[list[tuple[int, list[Cell]]], str | None]:
-    """The sheet's grid with legacy TCVN3/VNI text repaired, decided once for the whole sheet."""
-    from python_calamine import CalamineWorkbook  # local: only xlsx returns need it
+def _swallowed(cell: str, delimiter: str, width: int, start: int, end: int) -> None:
+    """Reject a quoted cell that holds whole records: a quote opened and closed by accident."""
+    lines = cell.splitlines()
+    needed = max(width - 1, 2)
+    if len(lines) >= 2 and any(line.count(delimiter) >= needed for line in lines[1:]):
+        raise Rejection(
+            "unreadable",
+            f"Tệp CSV có dấu ngoặc kép mở ở dòng {start} không được đóng đúng chỗ: các dòng {start}–{end}"
+            " bị gộp vào một ô. Không dòng nào được nạp; hãy sửa dấu ngoặc kép rồi gửi lại",
+            f"The CSV has a quote opened on line {start} that is not closed where it should be: lines"
+            f" {start}–{end} run into one cell. No row was loaded; fix the quote and send it again",
+        )
+
+
+def _cell_too_long(row_number: int, pos: int, length: int, limits: ReaderLimits) -> Rejection:
+    return too_large(
+        f"ô ở dòng {row_number}, cột {pos + 1} có {length:,} ký tự",
+        f"the cell on row {row_number}, column {pos + 1} holds {length:,} characters;",
+        f"{length:,}",
+        f"{limits.max_cell_chars:,} (giới hạn của Excel / Excel's limit)",
+        "PCTN_MAX_CELL_CHARS",
+    )
+
+
+# --- XLSX ----------------------------------------------------------------------------
+
+
+def _xlsx_table(data: bytes, source: Source, limits: ReaderLimits) -> SheetTable:
+    """The table from the one visible worksheet whose header is this source's; hidden sheets are never read."""
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum  # only xlsx returns need it
 
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = workbook.get_sheet_by_index(0)
-        grid = sheet.to_python(skip_empty_area=False)
-    except (zipfile.BadZipFile, ValueError, OSError, Exception) as exc:  # calamine raises its own error types
+        visible = [
+            (i, meta.name)
+            for i, meta in enumerate(workbook.sheets_metadata)
+            if meta.visible == SheetVisibleEnum.Visible and meta.typ == SheetTypeEnum.WorkSheet
+        ]
+        found: list[tuple[int, int, str, SheetTable]] = []  # (required present, matches, name, table)
+        for i, name in visible:
+            grid = workbook.get_sheet_by_index(i).to_python(skip_empty_area=False)
+            rows, scheme = _xlsx_grid(grid, limits)
+            located = _find_header(rows, source)
+            if located is None:
+                continue
+            table = _locate(rows, source, located)
+            table.sheet_name = name
+            table.legacy_repair = scheme
+            required = sum(1 for c in source.required if c.name in _present(table.header, source))
+            found.append((required, located[0], name, table))
+    except Rejection:
+        raise
+    except Exception as exc:  # calamine raises its own error types for damaged workbooks
         raise Rejection(
             "unreadable",
-            f"Không mở được tệp Excel (.xlsx): {type(exc).__name__}: {exc}",
-            f"The Excel (.xlsx) file cannot be opened: {type(exc).__name__}: {exc}",
+            f"Không mở được tệp Excel (.xlsx): {type(exc).__name__}",
+            f"The Excel (.xlsx) file cannot be opened: {type(exc).__name__}",
         ) from exc
+    if not visible:
+        raise Rejection(
+            "missing_columns",
+            "Tệp Excel không có trang tính nào đang hiển thị (các trang ẩn không được đọc)",
+            "The workbook has no visible worksheet (hidden sheets are never read)",
+        )
+    if not found:
+        raise _no_header(source)
+    found.sort(key=lambda f: (f[0], f[1]), reverse=True)
+    best = found[0]
+    rivals = [f for f in found[1:] if f[0] == best[0] and (best[0] == len(source.required) or f[1] == best[1])]
+    if rivals:
+        names = ", ".join(f"'{f[2]}'" for f in [best, *rivals])
+        raise Rejection(
+            "ambiguous_sheet",
+            f"Có nhiều trang tính hiển thị cùng mang bảng của biểu {source.code} ({names}): không biết đọc trang nào."
+            " Hãy để lại một trang rồi gửi lại",
+            f"Several visible worksheets hold a {source.code} table ({names}): which one to read is unclear."
+            " Keep one and send the file again",
+        )
+    table = best[3]
+    table.formula_cells = _formula_cells_without_value(data, best[2])
+    return table
+
+
+def _xlsx_grid(grid: list[list[Cell]], limits: ReaderLimits) -> tuple[Grid, str | None]:
+    """The sheet's rows with legacy TCVN3/VNI text repaired, decided once for the whole sheet."""
+    if len(grid) > limits.max_rows:
+        raise too_large("số dòng", "the row count", f"{len(grid):,}", f"{limits.max_rows:,}", "PCTN_MAX_ROWS")
+    for r, row in enumerate(grid):
+        for c, cell in enumerate(row):
+            if isinstance(cell, str) and len(cell) > limits.max_cell_chars:
+                raise _cell_too_long(r + 1, c, len(cell), limits)
     # Legacy TCVN3/VNI text read from xlsx is Latin-1 only; a cell with any character
     # above U+00FF is genuine Unicode and needs no look (most cells, on big files).
     texts = list(
@@ -135,52 +300,112 @@ def _xlsx_rows(data: bytes) -> tuple[list[tuple[int, list[Cell]]], str | None]:
     return rows, scheme
 
 
+_CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"')
+_VALUE = re.compile(rb"<v>\s*[^<\s]")
+_SHEET_ENTRY = re.compile(
+    rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]+)"|<sheet\b[^>]*?r:id="([^"]+)"[^>]*?name="([^"]*)"'
+)
+_REL = re.compile(
+    rb'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"|<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"'
+)
+MAX_FORMULA_CELLS = 10_000
+
+
+def _sheet_part(zf: zipfile.ZipFile, sheet_name: str) -> str | None:
+    import html
+
+    workbook = zf.read("xl/workbook.xml")
+    rels = zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in zf.namelist() else b""
+    targets = {}
+    for m in _REL.finditer(rels):
+        rid, target = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        targets[rid.decode()] = target.decode()
+    for m in _SHEET_ENTRY.finditer(workbook):
+        name, rid = (m.group(1), m.group(2)) if m.group(1) is not None else (m.group(4), m.group(3))
+        if html.unescape(name.decode("utf-8", "replace")) == sheet_name:
+            target = targets.get(rid.decode())
+            if target is None:
+                return None
+            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return None
+
+
+def _formula_cells_without_value(data: bytes, sheet_name: str) -> set[tuple[int, int]]:
+    """Cells that hold a formula Excel never calculated (no cached `<v>`): calamine reads them as blank.
+
+    Found by scanning the sheet XML for `<f` and looking at the enclosing `<c>`
+    element only, so a sheet without formulas costs one pass of `bytes.find`.
+    """
+    found: set[tuple[int, int]] = set()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            part = _sheet_part(zf, sheet_name)
+            if part is None or part not in zf.namelist():
+                return found
+            xml = zf.read(part)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return found
+    pos = xml.find(b"<f")
+    while pos != -1 and len(found) < MAX_FORMULA_CELLS:
+        start = xml.rfind(b"<c ", 0, pos)
+        end = xml.find(b"</c>", pos)
+        if start == -1 or end == -1:
+            break
+        element = xml[start:end]
+        ref = _CELL_REF.match(element)
+        if ref and not _VALUE.search(element):
+            found.add((int(ref.group(2)), column_number(ref.group(1).decode()) - 1))
+        pos = xml.find(b"<f", end)
+    return found
+
+
+# --- locating the table --------------------------------------------------------------
+
+
 def _is_blank(cells: Sequence[Cell]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
-_TOTALS_INITIALS = {"t", "c", "g"}
+def _filled(cells: Sequence[Cell]) -> list[tuple[int, Cell]]:
+    return [(i, c) for i, c in enumerate(cells) if c is not None and (not isinstance(c, str) or c.strip())]
 
 
-def _is_totals(lead: str) -> bool:
-    return lead in _TOTALS or any(lead.startswith((word + " ", word + ":")) for word in _TOTALS[:2])
-
-
-def _is_footer(cells: Sequence[Cell]) -> bool:
-    """Signature block: a sparse row with a text cell that starts like one, or the place-and-date line.
-
-    Only sparse rows count (signature lines fill a few cells; records fill many), so
-    an inspection titled "Xác nhận …" is never mistaken for the footer.
-    """
-    filled = []
-    for c in cells:
-        if c is not None and (not isinstance(c, str) or c.strip()):
-            filled.append(c)
-            if len(filled) > 4:
-                return False
-    for cell in filled:
-        if isinstance(cell, str) and cell.strip():
-            text = fold(cell)
-            if text.startswith(_FOOTER) or _PLACE_DATE.search(text):
-                return True
-    return False
-
-
-def _locate(grid: list[tuple[int, list[Cell]]], source: Source) -> SheetTable:
+def _present(header: Sequence[str], source: Source) -> set[str]:
     index = header_index(source)
-    best: tuple[int, int] | None = None  # (matches, position in grid)
+    return {m for m in (match_header(h, index, source) for h in header) if m}
+
+
+def _find_header(grid: Grid, source: Source) -> tuple[int, int] | None:
+    """(matches, position) of the row with the most contract headers, at least two."""
+    index = header_index(source)
+    best: tuple[int, int] | None = None
     for pos, (_, cells) in enumerate(grid[:HEADER_SCAN_ROWS]):
-        matches = len({m for m in (match_header(c, index) for c in cells) if m})
+        matches = len({m for m in (match_header(c, index, source) for c in cells) if m})
         if matches >= 2 and (best is None or matches > best[0]):
             best = (matches, pos)
-    if best is None:
-        required = ", ".join(c.header_vi for c in source.required)
-        raise Rejection(
-            "missing_columns",
-            f"Không tìm thấy dòng tiêu đề cột của biểu {source.code}; cần các cột: {required}",
-            f"No header row of a {source.code} return was found; required columns: {required}",
-        )
-    header_pos = best[1]
+    return best
+
+
+def _no_header(source: Source) -> Rejection:
+    required = ", ".join(c.header_vi for c in source.required)
+    return Rejection(
+        "missing_columns",
+        f"Không tìm thấy dòng tiêu đề cột của biểu {source.code}; cần các cột: {required}",
+        f"No header row of a {source.code} return was found; required columns: {required}",
+    )
+
+
+def row_text(cells: Sequence[Cell]) -> str:
+    """A skipped row as the sender wrote it, cells joined, bounded."""
+    text = " | ".join(clean_text(c) or "" for _, c in _filled(cells))
+    return text if len(text) <= SKIPPED_TEXT_CHARS else text[: SKIPPED_TEXT_CHARS - 1] + "…"
+
+
+def _locate(grid: Grid, source: Source, located: tuple[int, int] | None = None) -> SheetTable:
+    located = located or _find_header(grid, source)
+    if located is None:
+        raise _no_header(source)
+    header_pos = located[1]
     header_row_number, header_cells = grid[header_pos]
     header = [clean_text(c) or "" if c is not None else "" for c in header_cells]
 
@@ -195,28 +420,73 @@ def _locate(grid: list[tuple[int, list[Cell]]], source: Source) -> SheetTable:
                 table.title_unit = code.group(1)
             if _PERIOD_IN_TITLE.search(folded) and (code := _PERIOD_CODE.search(text)):
                 table.title_period = code.group(1)
-
-    body = grid[header_pos + 1 :]
-    # a header merged over two rows leaves a blank row; then maybe the (1) (2) (3) row
-    lead_blank = 0
-    while lead_blank < min(len(body), 3) and _is_blank(body[lead_blank][1]):
-        lead_blank += 1
-    if lead_blank < len(body):
-        first = [c for c in body[lead_blank][1] if c is not None and str(c).strip()]
-        if len(first) >= 2 and all(_COLUMN_NUMBER.match(str(c).strip()) for c in first):
-            body = body[lead_blank + 1 :]
-    width = len(header)
-    for row_number, cells in body:
-        first = next((c for c in cells if c is not None and (not isinstance(c, str) or c.strip())), None)
-        if first is None:
-            continue
-        # only a row led by text starting like "Tổng"/"Cộng"/"Total" or a sparse row can be
-        # a totals or footer row; checking that first keeps a million-row file fast
-        if isinstance(first, str) and first.lstrip()[:1].lower() in _TOTALS_INITIALS and _is_totals(fold(first)):
-            table.notes.append(f"row {row_number}: totals row skipped")
-            continue
-        if _is_footer(cells):
-            break
-        padded = (list(cells) + [None] * width)[:width] if len(cells) < width else list(cells)
-        table.rows.append((row_number, padded))
+    _classify(grid[header_pos + 1 :], header, source, table)
     return table
+
+
+def _classify(body: Grid, header: list[str], source: Source, table: SheetTable) -> None:
+    """Sort every non-blank row below the header into data rows and skipped rows (nothing is dropped)."""
+    index = header_index(source)
+    by_position = {pos: match_header(h, index, source) for pos, h in enumerate(header)}
+    identity = {pos for pos, name in by_position.items() if name and _is_identity(source.column(name))}
+    header_folded = [fold(h) for h in header]
+    width = len(header)
+
+    kinds: list[SkippedKind | None] = []
+    kept: list[tuple[int, list[Cell]]] = []
+    first = True
+    for row_number, cells in body:
+        filled = _filled(cells)
+        if not filled:
+            continue
+        kind = _kind(filled, first, identity, header_folded)
+        first = False
+        kinds.append(kind)
+        kept.append((row_number, cells))
+    # signature lines after the last record: names and titles that match no pattern are still footer
+    last_record = max(
+        (i for i, k in enumerate(kinds) if k is None and len(_filled(kept[i][1])) > SPARSE_CELLS), default=-1
+    )
+    for i in range(last_record + 1, len(kept)):
+        if kinds[i] is None or kinds[i] == "note":
+            kinds[i] = "footer"
+    for (row_number, cells), kind in zip(kept, kinds, strict=True):
+        if kind is None:
+            padded = (list(cells) + [None] * width)[:width] if len(cells) < width else list(cells)
+            table.rows.append((row_number, padded))
+        else:
+            table.skipped.append(SkippedRow(row_number, kind, row_text(cells)))
+
+
+def _is_identity(col: Column) -> bool:
+    """Columns a totals row leaves empty: required text, labels and dates (it sums the numbers)."""
+    return col.required and col.type in ("text", "enum", "date", "article")
+
+
+def _kind(
+    filled: list[tuple[int, Cell]], first: bool, identity: set[int], header_folded: list[str]
+) -> SkippedKind | None:
+    texts = [(i, c) for i, c in filled if isinstance(c, str)]
+    if first and len(filled) >= 2 and all(_COLUMN_NUMBER.match(clean_text(c) or "") for _, c in filled):
+        return "column_numbers"
+    if len(texts) == len(filled) and len(filled) >= 2:
+        same = sum(1 for i, c in texts if i < len(header_folded) and fold(str(c)) == header_folded[i])
+        if same >= max(2, len(filled) - 1):
+            return "header"
+    if texts:
+        lead_pos, lead = texts[0]
+        # a record whose key starts with "Tổng số…" fills its other required columns; a totals row does not
+        if (
+            lead_pos == filled[0][0]
+            and _TOTALS.match(fold(str(lead)))
+            and not any(i in identity for i, _ in filled if i != lead_pos)
+        ):
+            return "totals"
+    if len(filled) <= SPARSE_CELLS and len(texts) == len(filled):
+        for _, cell in texts:
+            text = fold(str(cell))
+            if text.startswith(_FOOTER) or _PLACE_DATE.search(text):
+                return "note"  # becomes `footer` when no record follows it
+            if text.startswith(_NOTES):
+                return "note"
+    return None

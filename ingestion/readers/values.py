@@ -30,6 +30,13 @@ class ValueProblem(ValueError):
 
 
 _WS = re.compile(r"\s+")
+_INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u2060]")  # a BOM or zero-width mark in the middle of text
+
+# What the warehouse columns hold (contract types -> PostgreSQL): a value outside is a
+# row problem like any unreadable value, never an exception at COPY time.
+MAX_COUNT = 2**31 - 1  # integer
+MAX_MONEY = 2**63 - 1  # bigint
+MAX_DECIMAL = Decimal(10) ** 16  # numeric(18,2)
 
 
 def clean_text(value: Cell) -> str | None:
@@ -42,7 +49,7 @@ def clean_text(value: Cell) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = str(value)
+    text = _INVISIBLE.sub("", str(value))
     text = _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
     return text or None
 
@@ -151,8 +158,20 @@ def _decimal_vi(text: str) -> Decimal | None:
 def parse_money(value: Cell) -> int | None:
     """Whole VND from `1.234.567`, `1 234 567`, numbers, or `1,5 tỷ` / `250 triệu`.
 
-    Negative amounts are returned (negative) so the suite reports them as such.
+    Negative amounts are returned (negative) so the suite reports them as such;
+    an amount beyond the warehouse's bigint is unreadable (`bad_money`).
     """
+    amount = _parse_money(value)
+    if amount is not None and abs(amount) > MAX_MONEY:
+        raise ValueProblem(
+            "bad_money",
+            "số tiền không quá " + f"{MAX_MONEY:,}".replace(",", ".") + " đồng",
+            f"an amount of at most {MAX_MONEY:,} VND",
+        )
+    return amount
+
+
+def _parse_money(value: Cell) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool):
@@ -200,7 +219,18 @@ def _bad_money() -> ValueProblem:
 
 
 def parse_count(value: Cell) -> int | None:
-    """A whole number; negatives are returned for the suite to reject."""
+    """A whole number; negatives are returned for the suite to reject; above int4 is unreadable."""
+    count = _parse_count(value)
+    if count is not None and abs(count) > MAX_COUNT:
+        raise ValueProblem(
+            "bad_count",
+            "số nguyên không âm, không quá " + f"{MAX_COUNT:,}".replace(",", "."),
+            f"a whole number from 0 to {MAX_COUNT:,}",
+        )
+    return count
+
+
+def _parse_count(value: Cell) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool):
@@ -226,7 +256,18 @@ def _bad_count() -> ValueProblem:
 
 
 def parse_decimal(value: Cell) -> Decimal | None:
-    """A decimal such as an area in m² (`1.234,5`, `1234.5`, or a number cell)."""
+    """A decimal such as an area in m² (`1.234,5`, `1234.5`, or a number cell); bounded by numeric(18,2)."""
+    number = _parse_decimal(value)
+    if number is not None and abs(number) >= MAX_DECIMAL:
+        raise ValueProblem(
+            "bad_decimal",
+            "số thập phân nhỏ hơn 10^16",
+            "a decimal number below 10^16",
+        )
+    return number
+
+
+def _parse_decimal(value: Cell) -> Decimal | None:
     if value is None:
         return None
     if isinstance(value, bool):

@@ -182,6 +182,7 @@ class Expected:
     reject_code: str | None = None
     reason: str | None = None
     rows_read: int = 0
+    rows_skipped: int = 0
     issues: list[Issue] = field(default_factory=list)
     first_data_line: int = 0
     duplicate_of: str | None = None
@@ -204,9 +205,12 @@ class Expected:
             "reject_code": self.reject_code,
             "reason": self.reason,
             "rows_read": self.rows_read,
+            "rows_skipped": self.rows_skipped,
             "rows_quarantined": len(quarantined),
             "rows_flagged": len(flagged),
-            "rows_loaded": self.rows_read - len(quarantined) if self.status in ("loaded", "superseded") else 0,
+            "rows_loaded": self.rows_read - self.rows_skipped - len(quarantined)
+            if self.status in ("loaded", "superseded")
+            else 0,
             "issues": [
                 {
                     "data_row": i.index + 1,
@@ -284,6 +288,7 @@ class Rendered:
     first_data_line: int
     cells: list[list[CellValue]]
     names: frozenset[str]
+    skipped_rows: int = 0
 
 
 def render_return(
@@ -315,7 +320,7 @@ def render_return(
             titles = _title_lines(ref, source.code, content.unit, content.period)
         notes = ["Chuyển kỳ trước" if o < content.period.start else None for o in content.opened]
         data, layout = render_xlsx(columns, cells, office, titles, notes=notes)
-    return Rendered(data, layout.first_data_line, cells, frozenset(names))
+    return Rendered(data, layout.first_data_line, cells, frozenset(names), layout.skipped_rows)
 
 
 # --------------------------------------------------------------------------
@@ -553,7 +558,8 @@ class Inbox:
             encoding=office.encoding if office.fmt == "csv" else None,
             legacy=office.legacy,
             status="loaded",
-            rows_read=len(content.rows),
+            rows_read=len(content.rows) + rendered.skipped_rows,
+            rows_skipped=rendered.skipped_rows,
             issues=content.issues,
             first_data_line=first_line,
             data=data,
@@ -617,6 +623,7 @@ class Inbox:
                 status="duplicate",
                 duplicate_of=original.path,
                 rows_read=0,  # nothing is read or loaded again
+                rows_skipped=0,
                 issues=[],
             )
         )
@@ -789,6 +796,8 @@ def generate(out: Path, options: Options, expected_path: Path | None = None) -> 
         "notes": {
             "status": "loaded | rejected | duplicate (same bytes as duplicate_of, ingested once) | "
             "superseded (loaded, then replaced by a later version of the same source/unit/period)",
+            "rows_read": "non-blank rows below the header: records (loaded or quarantined) + rows_skipped",
+            "rows_skipped": "non-blank rows below the header that are not records: column numbers, totals, footer",
             "rows_quarantined": "distinct rows with a row-severity issue; duplicate_key quarantines every row "
             "sharing the key",
             "rows_flagged": "distinct loaded rows with a warn issue (PlausibilityRule codes)",

@@ -219,6 +219,7 @@ class Layout:
     """Where the data rows sit in a written return (for expected row numbers)."""
 
     first_data_line: int  # 1-based sheet row / CSV line of the first data row
+    skipped_rows: int = 0  # non-blank rows below the header that are not records (column numbers, totals, footer)
 
 
 def render_csv(columns: Sequence[Column], rows: Sequence[Sequence[CellValue]], office: Office) -> tuple[bytes, Layout]:
@@ -299,6 +300,7 @@ def render_xlsx(
             ws.write_string(r, c, f"({c + 1})", italic)
         r += 1
     first_data = r
+    skipped = 1 if official and office.column_numbers else 0
     sums: dict[int, int | float] = {}
     for i, row in enumerate(rows):
         values: list[CellValue] = list(row)
@@ -329,10 +331,11 @@ def render_xlsx(
         ws.write_string(r + 1, max(last_col - 3, 2), t("Thủ trưởng đơn vị"), bold)
         ws.write_string(r + 2, 1, t("(Ký, ghi rõ họ tên)"), italic)
         ws.write_string(r + 2, max(last_col - 3, 2), t("(Ký tên, đóng dấu)"), italic)
+        skipped += 4  # the totals row, the place-and-date line and two signature lines
     ws.set_column(0, 0, 6 if official else 16)
     ws.set_column(1, last_col, 16)
     wb.close()
-    return buf.getvalue(), Layout(first_data_line=first_data + 1)
+    return buf.getvalue(), Layout(first_data_line=first_data + 1, skipped_rows=skipped)
 
 
 def contract_columns(source: Source, office: Office) -> list[Column]:
