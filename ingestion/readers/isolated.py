@@ -41,6 +41,7 @@ from ingestion.readers.limits import ReaderLimits
 
 _HEADER = struct.Struct("!Q")
 RECYCLE_AFTER_FILES = 500
+STARTUP_TIMEOUT_S = 120
 RECYCLE_ABOVE_FRACTION = 0.5  # of the memory limit, as peak RSS
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,6 +91,7 @@ class IsolatedReader:
         self._stderr: Any = None
         self._files = 0
         self.last_peak_rss_kb = 0
+        self.peaks_kb: list[int] = []  # peak RSS of the child after each file, for tests and benchmarks
 
     # -- child lifecycle ---------------------------------------------------------------
     def _start(self) -> subprocess.Popen[bytes]:
@@ -105,6 +107,11 @@ class IsolatedReader:
             close_fds=True,
         )
         self._files = 0
+        try:  # the child says it is ready once pandas and calamine are imported: not part of any file's time
+            self._receive(self._proc, time.monotonic() + STARTUP_TIMEOUT_S)
+        except (TimeoutError, EOFError, OSError) as exc:
+            code, _ = self._kill()
+            raise RuntimeError(f"the isolated reader did not start (exit {code})") from exc
         return self._proc
 
     def close(self) -> None:
@@ -164,6 +171,7 @@ class IsolatedReader:
         except TimeoutError:
             _, peak = self._kill()
             self.last_peak_rss_kb = peak
+            self.peaks_kb.append(peak)
             raise Rejection(
                 "reader_timeout",
                 f"Đọc tệp quá {self.limits.timeout_s} giây (giới hạn PCTN_READER_TIMEOUT_S) nên đã dừng: tệp quá lớn"
@@ -174,9 +182,11 @@ class IsolatedReader:
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
             code, peak = self._kill()
             self.last_peak_rss_kb = peak
+            self.peaks_kb.append(peak)
             raise _crashed(code, self.limits) from None
         kind, payload, peak = answer
         self.last_peak_rss_kb = peak
+        self.peaks_kb.append(peak)
         self._files += 1
         if (
             kind != "ok"
@@ -248,10 +258,14 @@ _READER: IsolatedReader | None = None
 
 
 def shared_reader() -> IsolatedReader:
-    """The reader of this process (one child per process, closed at exit)."""
+    """The reader of this process (one child per process, closed at exit; renewed when the limits change)."""
     global _READER
+    limits = ReaderLimits.from_env()
+    if _READER is not None and _READER.limits != limits:
+        _READER.close()
+        _READER = None
     if _READER is None:
-        _READER = IsolatedReader()
+        _READER = IsolatedReader(limits)
         atexit.register(_READER.close)
     return _READER
 
@@ -270,6 +284,9 @@ def _child(memory_mb: int) -> None:
     stdin = sys.stdin.buffer
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     sys.stdout = sys.stderr  # nothing a library prints may corrupt the answers
+    ready = pickle.dumps(("ready", None, 0))
+    out.write(_HEADER.pack(len(ready)) + ready)
+    out.flush()
     while True:
         header = stdin.read(_HEADER.size)
         if len(header) < _HEADER.size:

@@ -13,7 +13,7 @@ operator with a genuinely large export can raise it without touching code:
 | `PCTN_MAX_ROWS` | 1,048,576 | rows of the table (Excel's own limit) |
 | `PCTN_MAX_COLUMNS` | 16,384 | columns of the table (Excel's own limit) |
 | `PCTN_MAX_CELLS` | 50,000,000 | rows × columns of a sheet's declared dimension |
-| `PCTN_MAX_CELL_CHARS` | 32,767 | characters in one cell (Excel's own limit) |
+| `PCTN_MAX_CELL_CHARS` | 32,766 | characters in one cell (a cell at Excel's 32,767 was cut) |
 | `PCTN_READER_MEMORY_MB` | 4,096 | address space of the reader process |
 | `PCTN_READER_TIMEOUT_S` | 300 | wall-clock seconds to read and parse one file |
 
@@ -54,7 +54,7 @@ class ReaderLimits:
     max_rows: int = EXCEL_MAX_ROWS
     max_columns: int = EXCEL_MAX_COLUMNS
     max_cells: int = 50_000_000
-    max_cell_chars: int = EXCEL_MAX_CELL_CHARS
+    max_cell_chars: int = EXCEL_MAX_CELL_CHARS - 1
     memory_mb: int = 4096
     timeout_s: int = 300
 

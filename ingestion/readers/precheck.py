@@ -38,7 +38,7 @@ def column_number(letters: str) -> int:
 
 
 def _mib(n: int) -> str:
-    return f"{n / (1024 * 1024):,.0f} MiB"
+    return f"{n / (1024 * 1024):,.0f} MiB" if n >= 10 * 1024 * 1024 else f"{n:,} bytes"
 
 
 def too_large(what_vi: str, what_en: str, value: str, limit: str, setting: str) -> Rejection:

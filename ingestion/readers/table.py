@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from ingestion.contract.sources import Column, Source
 from ingestion.problems import Rejection, SkippedKind, SkippedRow
 from ingestion.readers.encodings import EncodingError, decode_bytes, repair_many
-from ingestion.readers.limits import ReaderLimits
+from ingestion.readers.limits import EXCEL_MAX_CELL_CHARS, ReaderLimits
 from ingestion.readers.precheck import check_file, column_number, too_large
 from ingestion.readers.values import Cell, clean_text, fold
 
@@ -157,7 +157,7 @@ def _csv_rows(text: str, limits: ReaderLimits) -> Grid:
     """
     sample = "\n".join(text.splitlines()[:HEADER_SCAN_ROWS])
     delimiter = max((",", ";", "\t"), key=sample.count)
-    csv.field_size_limit(max(limits.max_cell_chars * 4 + 16, 1 << 20))
+    csv.field_size_limit(max(len(text) + 1, 1 << 20))  # the cell limit is checked below, with a clear reason
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: Grid = []
     start = 1
@@ -210,11 +210,12 @@ def _swallowed(cell: str, delimiter: str, width: int, start: int, end: int) -> N
 
 
 def _cell_too_long(row_number: int, pos: int, length: int, limits: ReaderLimits) -> Rejection:
+    shown = f"{length:,}" if length < EXCEL_MAX_CELL_CHARS else f"{length:,}+"
     return too_large(
-        f"ô ở dòng {row_number}, cột {pos + 1} có {length:,} ký tự",
-        f"the cell on row {row_number}, column {pos + 1} holds {length:,} characters;",
-        f"{length:,}",
-        f"{limits.max_cell_chars:,} (giới hạn của Excel / Excel's limit)",
+        f"số ký tự của ô ở dòng {row_number}, cột {pos + 1}",
+        f"the length of the cell on row {row_number}, column {pos + 1}",
+        shown,
+        f"{min(limits.max_cell_chars, EXCEL_MAX_CELL_CHARS - 1):,}",
         "PCTN_MAX_CELL_CHARS",
     )
 
@@ -282,9 +283,12 @@ def _xlsx_grid(grid: list[list[Cell]], limits: ReaderLimits) -> tuple[Grid, str 
     """The sheet's rows with legacy TCVN3/VNI text repaired, decided once for the whole sheet."""
     if len(grid) > limits.max_rows:
         raise too_large("số dòng", "the row count", f"{len(grid):,}", f"{limits.max_rows:,}", "PCTN_MAX_ROWS")
+    # calamine cuts a longer string to Excel's 32,767 characters without a word: a cell that long was
+    # (almost surely) cut, so it is refused like a CSV cell over the limit rather than loaded truncated
+    cap = min(limits.max_cell_chars, EXCEL_MAX_CELL_CHARS - 1)
     for r, row in enumerate(grid):
         for c, cell in enumerate(row):
-            if isinstance(cell, str) and len(cell) > limits.max_cell_chars:
+            if isinstance(cell, str) and len(cell) > cap:
                 raise _cell_too_long(r + 1, c, len(cell), limits)
     # Legacy TCVN3/VNI text read from xlsx is Latin-1 only; a cell with any character
     # above U+00FF is genuine Unicode and needs no look (most cells, on big files).
