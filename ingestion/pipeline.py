@@ -259,7 +259,8 @@ def _store(
             update registry.files set source = %s, unit_code = %s, period_code = %s, version = %s,
                 status = %s, processed_at = now(), rows_read = %s, rows_loaded = %s,
                 rows_quarantined = %s, rows_flagged = %s, rows_skipped = %s, reject_code = %s,
-                reject_reason_vi = %s, reject_reason_en = %s, superseded_by = null
+                reject_reason_vi = %s, reject_reason_en = %s, superseded_by = null,
+                process_count = process_count + 1
             where file_id = %s
             """,
             (

@@ -45,6 +45,7 @@ create table if not exists registry.files (
     rows_quarantined integer,
     rows_flagged     integer,
     rows_skipped     integer,
+    process_count    integer not null default 0,
     reject_code      text,
     reject_reason_vi text,
     reject_reason_en text,
@@ -54,7 +55,8 @@ create table if not exists registry.files (
 create index if not exists files_return_idx on registry.files (source, unit_code, period_code);
 comment on table registry.files is
     'One row per distinct file received: the same bytes under the same name are one row. '
-    'status: received, loaded, rejected, superseded.';
+    'status: received, loaded, rejected, superseded. process_count: times it was read, validated and '
+    'loaded (1, unless reprocessed on purpose).';
 
 create table if not exists registry.receipts (
     receipt_id  bigserial primary key,
@@ -152,6 +154,12 @@ begin
         alter table registry.receipts drop constraint if exists receipts_outcome_check;
         alter table registry.receipts add constraint receipts_outcome_check
             check (outcome in ('new', 'duplicate', 'not_read'));
+    end if;
+    if not exists (
+        select 1 from information_schema.columns
+        where table_schema = 'registry' and table_name = 'files' and column_name = 'process_count'
+    ) then
+        alter table registry.files add column process_count integer not null default 0;
     end if;
 end
 $upgrade$;

@@ -1,0 +1,174 @@
+"""Faults as real processes: two intakes at once, kill -9 while reading and while copying.
+
+Each test runs `python -m ingestion intake` as separate processes against a
+fresh database, breaks them the way production breaks them, runs the intake
+again, and compares the warehouse with a clean run of the same inbox: the state
+must converge, every file processed once.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import psycopg
+import pytest
+
+from ingestion.pipeline import run_intake
+from tests import hostile_files as h
+from tests.conftest import REPO, SAMPLES
+
+SMALL = sorted(p for p in SAMPLES.glob("*") if p.is_file())[:16]
+
+
+def _inbox(tmp_path: Path, big_rows: int = 0) -> Path:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for p in SMALL:
+        shutil.copy2(p, inbox / p.name)
+    if big_rows:
+        (inbox / "thanhtra_TT-HUYEN-HOANGHOA_2024-Y.csv").write_bytes(h.many_rows_csv(big_rows))
+    return inbox
+
+
+def _intake_process(url: str, inbox: Path, out: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "WAREHOUSE_URL": url,
+        "RETURNS_INBOX": str(inbox),
+        "PCTN_OUTPUT_DIR": str(out),
+        "PCTN_INTAKE_WORKERS": "1",
+        "PYTHONPATH": str(REPO),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "ingestion", "intake"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _state(url: str) -> dict[str, object]:
+    """What a clean run leaves, by file name (ids and times differ between databases)."""
+    with psycopg.connect(url) as conn:
+        files = conn.execute(
+            "select file_name, status, rows_read, rows_loaded, rows_quarantined, rows_skipped, reject_code"
+            " from registry.files order by file_name, sha256"
+        ).fetchall()
+        raw = conn.execute(
+            "select f.file_name, count(*) from registry.files f join ("
+            " select file_id from raw.thanhtra_inspections union all select file_id from raw.dieutra_cases"
+            " union all select file_id from raw.truyto_cases union all select file_id from raw.xetxu_cases"
+            " union all select file_id from raw.thads_matters) r using (file_id) group by 1 order by 1"
+        ).fetchall()
+        quarantine = conn.execute(
+            "select f.file_name, q.row_number, q.rule, q.value from audit.quarantine q join registry.files f"
+            " using (file_id) order by 1, 2, 3, 4"
+        ).fetchall()
+        receipts = conn.execute(
+            "select entry_path, outcome from registry.receipts where outcome <> 'not_read' order by 1, 2"
+        ).fetchall()
+    return {"files": files, "raw": raw, "quarantine": quarantine, "receipts": receipts}
+
+
+def _process_counts(url: str) -> set[int]:
+    with psycopg.connect(url) as conn:
+        return {r[0] for r in conn.execute("select process_count from registry.files")}
+
+
+@pytest.fixture()
+def clean_state(fresh_warehouse_url: str, tmp_path_factory: pytest.TempPathFactory):
+    def make(big_rows: int) -> dict[str, object]:
+        base = tmp_path_factory.mktemp("clean")
+        run_intake(fresh_warehouse_url, _inbox(base, big_rows), base / "out", workers=1)
+        return _state(fresh_warehouse_url)
+
+    return make
+
+
+def test_two_intakes_at_once_process_each_file_once(tmp_path, clean_state):
+    from tests.conftest import _fresh_database_url
+
+    url = _fresh_database_url("pctn_twice")
+    inbox = _inbox(tmp_path)
+    first, second = (_intake_process(url, inbox, tmp_path / f"out{i}") for i in (1, 2))
+    for proc in (first, second):
+        out, _ = proc.communicate(timeout=600)
+        assert proc.returncode == 0, out.decode()
+    assert _process_counts(url) == {1}  # each file read, validated and loaded exactly once
+    assert _state(url) == clean_state(0)  # one receipt per offer, not two
+
+
+def _wait_for(predicate, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("the moment to kill never came")
+
+
+def _readers(parent: int | None = None) -> list[psutil.Process]:
+    """Live reader children (of `parent`, or orphaned ones when `parent` is 1)."""
+    found = []
+    for p in psutil.process_iter():
+        try:
+            if "ingestion.readers.isolated" in " ".join(p.cmdline()) and (parent is None or p.ppid() == parent):
+                found.append(p)
+        except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+def _reading_big_file(proc: subprocess.Popen, url: str) -> bool:
+    """Every small file done, the big one registered and not yet stored: it is being read and validated."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        try:
+            pending = conn.execute("select file_name from registry.files where status = 'received'").fetchall()
+            total = conn.execute("select count(*) from registry.files").fetchone()[0]
+        except psycopg.errors.UndefinedTable:
+            return False
+    return (
+        total == len(SMALL) + 1 and pending == [("thanhtra_TT-HUYEN-HOANGHOA_2024-Y.csv",)] and bool(_readers(proc.pid))
+    )
+
+
+def _copying(url: str) -> bool:
+    dbname = url.rsplit("/", 1)[-1].split("?")[0]
+    with psycopg.connect(url, autocommit=True) as conn:
+        return bool(
+            conn.execute(
+                "select 1 from pg_stat_activity where datname = %s and query ilike 'copy raw.%%'", (dbname,)
+            ).fetchone()
+        )
+
+
+@pytest.mark.parametrize("moment", ["read", "copy"])
+def test_kill_9_then_rerun_converges_to_a_clean_run(tmp_path, clean_state, moment):
+    from tests.conftest import _fresh_database_url
+
+    url = _fresh_database_url("pctn_kill")
+    big = 50_000
+    inbox = _inbox(tmp_path, big)
+    proc = _intake_process(url, inbox, tmp_path / "out")
+    if moment == "read":
+        _wait_for(lambda: _reading_big_file(proc, url) and not _copying(url))
+    else:
+        _wait_for(lambda: _copying(url))
+    orphans = [p.pid for p in _readers(proc.pid)]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    # the killed intake's reader child ends by itself once its parent is gone (its stdin closes)
+    _wait_for(lambda: not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie" for pid in orphans))
+    again = _intake_process(url, inbox, tmp_path / "out")
+    out, _ = again.communicate(timeout=600)
+    assert again.returncode == 0, out.decode()
+    assert _state(url) == clean_state(big)
+    assert _process_counts(url) == {1}  # the killed attempt never committed: every file counts one processing
