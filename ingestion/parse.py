@@ -51,7 +51,7 @@ class ParsedReturn:
     extra_headers: list[str]
     problems: list[RowProblem] = field(default_factory=list)
     skipped: list[SkippedRow] = field(default_factory=list)  # rows below the header that are not records
-    written: dict[str, list[str | None]] = field(default_factory=dict)  # column -> per row, the cell as written
+    written: dict[str, list[Cell]] = field(default_factory=dict)  # column -> per row, the cell as written
     pseudonymised_extras: list[str] = field(default_factory=list)  # name-like headers kept only as pseudonyms
 
     @property
@@ -86,11 +86,9 @@ def _memo_key(value: Cell) -> Any:
 
 
 FORMULA_RULE = "formula_no_value"
-
-
-def written_text(cell: Cell) -> str | None:
-    """A cell as the sender wrote it (Excel numbers without a trailing `.0`), for quarantine and feedback."""
-    return clean_text(cell)
+# types whose parsed value reads differently from what was typed (`-5.000.000` -> -5000000): the
+# quarantine shows the cell as written for these; text and labels are kept as written already
+_NORMALISED_TYPES = frozenset({"money", "count", "decimal", "date", "article", "bool"})
 
 
 def parse_table(table: SheetTable, source: Source, key: bytes) -> ParsedReturn:
@@ -121,7 +119,7 @@ def parse_table(table: SheetTable, source: Source, key: bytes) -> ParsedReturn:
     row_numbers = [n for n, _ in table.rows]
     data: dict[str, list[Any]] = {"row_number": row_numbers}
     pseudonyms: dict[str, list[list[str]]] = {}
-    written: dict[str, list[str | None]] = {}
+    written: dict[str, list[Cell]] = {}
 
     for col in source.columns:
         if col.name not in positions:
@@ -146,7 +144,8 @@ def parse_table(table: SheetTable, source: Source, key: bytes) -> ParsedReturn:
         if col.type == "personal":
             pseudonyms[col.name] = [pseudonymise(split_names(c), key) for c in cells]
             continue
-        written[col.name] = [written_text(c) for c in cells]
+        if col.type in _NORMALISED_TYPES:  # the cells themselves (no copy): turned into text only for a problem
+            written[col.name] = cells
         parse = _parser(col)
         memo: dict[Any, tuple[Any, ValueProblem | None]] = {}
         values: list[Any] = []

@@ -28,6 +28,7 @@ import pandas as pd
 from ingestion.contract.sources import Source
 from ingestion.contract.suites import EARLIEST_DATE, suite_path
 from ingestion.problems import Rejection, RowProblem
+from ingestion.readers.values import clean_text
 
 SAMPLE_SIZE = 20
 
@@ -112,7 +113,7 @@ def validate(
     frame: pd.DataFrame,
     source: Source,
     period_end: dt.date,
-    written: dict[str, list[str | None]] | None = None,
+    written: dict[str, list[Any]] | None = None,
 ) -> ValidationReport:
     """Run the source's suite on the frame and classify every failure by severity.
 
@@ -184,11 +185,10 @@ def validate(
         as_written = bool(written) and bool(columns) and all(c in (written or {}) for c in columns)
         for pos, idx in enumerate(indices):
             i = idx if isinstance(idx, int) else int(idx.get("index", idx)) if isinstance(idx, dict) else int(idx)
+            shown = _display(unexpected_list[pos] if pos < len(unexpected_list) else None)
             if as_written and written is not None:
-                cells = [written[c][i] for c in columns]
+                cells = [clean_text(written[c][i]) for c in columns]
                 shown = cells[0] if len(cells) == 1 else " / ".join(c or "" for c in cells)
-            else:
-                shown = _display(unexpected_list[pos] if pos < len(unexpected_list) else None)
             report.problems.append(
                 RowProblem(
                     row_number=int(row_numbers[i]),

@@ -106,12 +106,14 @@ def test_two_intakes_at_once_process_each_file_once(tmp_path, clean_state):
     assert _state(url) == clean_state(0)  # one receipt per offer, not two
 
 
-def _wait_for(predicate, timeout: float = 120) -> None:
+def _wait_for(predicate, timeout: float = 600, proc: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
-        time.sleep(0.05)
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the intake ended first ({proc.returncode}): {proc.stdout.read().decode()[-2000:]}")
+        time.sleep(0.01)
     raise AssertionError("the moment to kill never came")
 
 
@@ -140,14 +142,28 @@ def _reading_big_file(proc: subprocess.Popen, url: str) -> bool:
     )
 
 
+_WATCHERS: dict[str, psycopg.Connection] = {}
+
+
 def _copying(url: str) -> bool:
-    dbname = url.rsplit("/", 1)[-1].split("?")[0]
-    with psycopg.connect(url, autocommit=True) as conn:
-        return bool(
-            conn.execute(
-                "select 1 from pg_stat_activity where datname = %s and query ilike 'copy raw.%%'", (dbname,)
-            ).fetchone()
-        )
+    """A COPY into raw runs in this database right now (one watching connection, polled)."""
+    conn = _WATCHERS.get(url)
+    if conn is None or conn.closed:
+        conn = _WATCHERS[url] = psycopg.connect(url, autocommit=True)
+    return bool(
+        conn.execute(
+            "select 1 from pg_stat_activity where datname = current_database() and query ilike 'copy raw.%%'"
+            " and pid <> pg_backend_pid()"
+        ).fetchone()
+    )
+
+
+@pytest.fixture(autouse=True)
+def _close_watchers():
+    yield
+    for conn in _WATCHERS.values():
+        conn.close()
+    _WATCHERS.clear()
 
 
 @pytest.mark.parametrize("moment", ["read", "copy"])
@@ -159,9 +175,9 @@ def test_kill_9_then_rerun_converges_to_a_clean_run(tmp_path, clean_state, momen
     inbox = _inbox(tmp_path, big)
     proc = _intake_process(url, inbox, tmp_path / "out")
     if moment == "read":
-        _wait_for(lambda: _reading_big_file(proc, url) and not _copying(url))
+        _wait_for(lambda: _reading_big_file(proc, url) and not _copying(url), proc=proc)
     else:
-        _wait_for(lambda: _copying(url))
+        _wait_for(lambda: _copying(url), proc=proc)
     orphans = [p.pid for p in _readers(proc.pid)]
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -172,3 +188,40 @@ def test_kill_9_then_rerun_converges_to_a_clean_run(tmp_path, clean_state, momen
     assert again.returncode == 0, out.decode()
     assert _state(url) == clean_state(big)
     assert _process_counts(url) == {1}  # the killed attempt never committed: every file counts one processing
+
+
+def test_warehouse_stopped_mid_copy_then_rerun_converges(tmp_path, clean_state):
+    """The warehouse itself goes down while a file is being copied: the intake fails, a rerun converges."""
+    import pgserver
+
+    server = pgserver.get_server(str(tmp_path / "pg"), cleanup_mode="stop")
+    admin = server.get_uri()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("create database pctn_stop")
+    url = (
+        admin.replace("/postgres?", "/pctn_stop?") if "/postgres?" in admin else admin.rsplit("/", 1)[0] + "/pctn_stop"
+    )
+    big = 50_000
+    inbox = _inbox(tmp_path, big)
+    proc = _intake_process(url, inbox, tmp_path / "out")
+    _wait_for(lambda: _copying(url), proc=proc)
+    _WATCHERS.pop(url).close()
+    pid = server.get_pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGQUIT)  # immediate shutdown, as a crash or a pulled plug
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode != 0  # the run fails loudly: the file was not stored
+    _wait_for(lambda: not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie", timeout=60)
+    for _ in range(30):  # crash recovery can outlast pgserver's 10 s start timeout on a loaded machine
+        try:
+            server.ensure_postgres_running()
+            with psycopg.connect(url, connect_timeout=5):
+                break
+        except (subprocess.SubprocessError, psycopg.OperationalError, AssertionError):
+            time.sleep(2)
+    again = _intake_process(url, inbox, tmp_path / "out")
+    out, _ = again.communicate(timeout=600)
+    assert again.returncode == 0, out.decode()
+    assert _state(url) == clean_state(big)
+    assert _process_counts(url) == {1}
+    server.cleanup()

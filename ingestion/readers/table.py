@@ -399,9 +399,12 @@ def _no_header(source: Source) -> Rejection:
     )
 
 
-def row_text(cells: Sequence[Cell]) -> str:
-    """A skipped row as the sender wrote it, cells joined, bounded."""
-    text = " | ".join(clean_text(c) or "" for _, c in _filled(cells))
+NAME_HIDDEN = "«tên đã ẩn / name hidden»"
+
+
+def row_text(cells: Sequence[Cell], hidden: set[int] | frozenset[int] = frozenset()) -> str:
+    """A skipped row as the sender wrote it, cells joined, bounded; cells under a names column hidden."""
+    text = " | ".join(NAME_HIDDEN if i in hidden else clean_text(c) or "" for i, c in _filled(cells))
     return text if len(text) <= SKIPPED_TEXT_CHARS else text[: SKIPPED_TEXT_CHARS - 1] + "…"
 
 
@@ -433,6 +436,12 @@ def _classify(body: Grid, header: list[str], source: Source, table: SheetTable) 
     index = header_index(source)
     by_position = {pos: match_header(h, index, source) for pos, h in enumerate(header)}
     identity = {pos for pos, name in by_position.items() if name and _is_identity(source.column(name))}
+    names = {
+        pos
+        for pos, name in by_position.items()
+        if (name and source.column(name).type == "personal")
+        or (not name and header[pos] and looks_like_names(header[pos]))
+    }
     header_folded = [fold(h) for h in header]
     width = len(header)
 
@@ -459,7 +468,7 @@ def _classify(body: Grid, header: list[str], source: Source, table: SheetTable) 
             padded = (list(cells) + [None] * width)[:width] if len(cells) < width else list(cells)
             table.rows.append((row_number, padded))
         else:
-            table.skipped.append(SkippedRow(row_number, kind, row_text(cells)))
+            table.skipped.append(SkippedRow(row_number, kind, row_text(cells, names)))
 
 
 def _is_identity(col: Column) -> bool:
