@@ -31,7 +31,7 @@ from ingestion.problems import Rejection, RowProblem
 from ingestion.pseudonym import pseudonym_key
 from ingestion.readers.isolated import ReadResult, shared_reader
 from ingestion.reference import ReportingPeriod, periods, units
-from ingestion.registry import Registration, apply_supersession, file_bytes, register_file, sha256_of
+from ingestion.registry import Registration, apply_supersession, file_bytes, register_file, return_lock, sha256_of
 from ingestion.schema import ensure_schema
 from ingestion.validate import ValidationReport, validate
 
@@ -238,6 +238,8 @@ def _store(
     quarantined = {p.row_number for p in problems if p.severity == "row"}
     flagged = {p.row_number for p in problems if p.severity == "warn"} - quarantined
     with conn.transaction():
+        if accepted and rn is not None:  # the return's lock first, then the row: the order apply_supersession needs
+            return_lock(conn, rn.source, rn.unit_code, rn.period_code)
         conn.execute("select 1 from registry.files where file_id = %s for update", (file_id,))
         clear_file(conn, file_id, source)
         if accepted:

@@ -100,16 +100,22 @@ def file_bytes(conn: psycopg.Connection, file_id: int) -> tuple[str, bytes]:
     return row[0], data
 
 
+def return_lock(conn: psycopg.Connection, source: str, unit_code: str, period_code: str) -> None:
+    """Serialise the writers of one return (source, unit, period) until the transaction ends.
+
+    Taken before any row lock, so two versions of one return stored at once queue
+    instead of deadlocking on each other's registry rows.
+    """
+    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"{source}|{unit_code}|{period_code}",))
+
+
 def apply_supersession(conn: psycopg.Connection, source: str, unit_code: str, period_code: str) -> None:
     """Mark the winning version of one return `loaded` and the others `superseded`.
 
     Runs inside the caller's transaction, under a lock on the return, so two
     workers finishing versions of the same return at once cannot both win.
     """
-    conn.execute(
-        "select pg_advisory_xact_lock(hashtext(%s))",
-        (f"{source}|{unit_code}|{period_code}",),
-    )
+    return_lock(conn, source, unit_code, period_code)
     conn.execute(
         """
         with ranked as (
