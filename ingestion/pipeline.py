@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -291,16 +291,25 @@ def default_workers() -> int:
     return int(os.environ.get("PCTN_INTAKE_WORKERS", min(os.cpu_count() or 1, 4)))
 
 
-def _process_all(conn: psycopg.Connection, url: str, file_ids: list[int], out_dir: Path | None, workers: int) -> None:
+def _process_all(
+    conn: psycopg.Connection,
+    url: str,
+    file_ids: list[int],
+    out_dir: Path | None,
+    workers: int,
+    done: Callable[[int], None] = lambda file_id: None,
+) -> None:
     if workers <= 1 or len(file_ids) < PARALLEL_MIN_FILES:
         for file_id in file_ids:
             process_file(conn, file_id, out_dir)
+            done(file_id)
         return
     # spawn, not fork: the parent may hold connections and threads a fork would copy
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for future in [pool.submit(_worker_process, url, file_id, out_dir) for file_id in file_ids]:
-            future.result()
+        futures = [pool.submit(_worker_process, url, file_id, out_dir) for file_id in file_ids]
+        for future in as_completed(futures):
+            done(future.result())
 
 
 def run_intake(
@@ -309,17 +318,25 @@ def run_intake(
     out_dir: Path | None = None,
     paths: Iterable[Path] | None = None,
     workers: int | None = None,
+    *,
+    on_start: Callable[[int], None] | None = None,
+    on_outcome: Callable[[FileOutcome], None] | None = None,
 ) -> list[FileOutcome]:
     """Register every file in the inbox, process the new ones, return one outcome per file offered.
 
     Registration is sequential (it decides what is new); processing runs in
     `workers` processes, since each file is independent and its own transaction.
+    `on_start(n)` is called once with the number of files offered, `on_outcome` once
+    per file when its processing ends (duplicates included): the CLI's progress.
     """
     slots: list[FileOutcome | int] = []
     pending: list[int] = []
+    offered = list(paths if paths is not None else scan_inbox(inbox))
+    if on_start is not None:
+        on_start(len(offered))
     with psycopg.connect(url, autocommit=True) as conn:
         ensure_schema(conn)
-        for path in paths if paths is not None else scan_inbox(inbox):
+        for path in offered:
             registration = register_file(conn, path)
             if registration.file_id in pending or (not registration.is_new and registration.status != "received"):
                 known = _existing_outcome(conn, registration.file_id)
@@ -334,9 +351,16 @@ def run_intake(
                         version=known.version,
                     )
                 )
+                if on_outcome is not None:
+                    on_outcome(slots[-1])  # type: ignore[arg-type]
                 continue
             pending.append(registration.file_id)
             slots.append(registration.file_id)
-        _process_all(conn, url, pending, out_dir, default_workers() if workers is None else workers)
+
+        def done(file_id: int) -> None:
+            if on_outcome is not None:
+                on_outcome(_existing_outcome(conn, file_id))
+
+        _process_all(conn, url, pending, out_dir, default_workers() if workers is None else workers, done)
         # final states: a later file of this run may have superseded an earlier one
         return [_existing_outcome(conn, s) if isinstance(s, int) else s for s in slots]
