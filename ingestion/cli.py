@@ -171,22 +171,24 @@ def _ensure_roles(url: str) -> str | None:
     return bi_tcp_url(url)
 
 
-DOCS_GRAPH_EXCLUDE = "tag:unit_test"  # dbt_project.yml tags every unit test
-# dbt-docs' default graph selector, as bundled with dbt-core 1.11 (index.html is one static file)
-_DOCS_DEFAULT_SELECTOR = 'include:"",exclude:"",packages:[]'
+# dbt-docs' default graph selection, as bundled with dbt-core 1.11 (index.html is one static file)
+_DOCS_DEFAULT_TYPES = 'resource_types:["model","seed","snapshot","source","test","unit_test",'
 
 
 def hide_unit_tests_in_docs_graph(index_html: Path) -> bool:
-    """Make the docs site's lineage graph leave unit tests out by default (they stay one click away).
+    """Make the docs site's lineage graph leave unit tests out by default (one click brings them back).
 
-    dbt 1.11 offers no config for this: unit tests take no `docs: show`, and the site's graph
-    selector includes every resource type. Its default `--exclude` is set to `tag:unit_test`
-    in the generated `index.html`; False (and nothing changed) if the site's code differs.
+    dbt 1.11 offers no setting for this: unit tests take no `docs: show`, and the site's
+    default graph selection holds every resource type. The default is changed in the
+    generated `index.html` (the "resources" filter still lists unit tests); False, and
+    nothing changed, when the site's code is not the one this was written for.
     """
     text = index_html.read_text(encoding="utf-8")
-    if _DOCS_DEFAULT_SELECTOR not in text:
+    start = text.find('factory("selectorService"')
+    at = text.find(_DOCS_DEFAULT_TYPES, start)
+    if start < 0 or at < 0 or at - start > 200:
         return False
-    patched = text.replace(_DOCS_DEFAULT_SELECTOR, f'include:"",exclude:"{DOCS_GRAPH_EXCLUDE}",packages:[]', 1)
+    patched = text[:at] + _DOCS_DEFAULT_TYPES.replace('"unit_test",', "") + text[at + len(_DOCS_DEFAULT_TYPES) :]
     index_html.write_text(patched, encoding="utf-8")
     return True
 
@@ -199,7 +201,7 @@ def cmd_docs(args: argparse.Namespace) -> None:
     run_dbt(url, ["docs", "generate"], quiet=True)
     target = REPO_ROOT / "dbt_project" / "target"
     if not hide_unit_tests_in_docs_graph(target / "index.html"):
-        print(f"warning: the docs site's graph shows unit tests: type {DOCS_GRAPH_EXCLUDE} in its --exclude box")
+        print("warning: the docs site's lineage graph shows unit tests (untick them under 'resources')")
     print(f"dbt docs generated in {target} (index.html, catalog.json, manifest.json)")
     if not args.no_serve:
         print(f"Serving on http://127.0.0.1:{args.port} (Ctrl-C to stop); the project overview opens first,")
