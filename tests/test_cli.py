@@ -185,3 +185,22 @@ def test_stop_stops_the_embedded_server(tmp_path: Path) -> None:
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     again = _run("ingestion", "stop", env=_env(PCTN_DATA_DIR=str(data)))
     assert again.returncode == 0 and "not running" in again.stdout
+
+
+def test_docs_site_graph_leaves_unit_tests_out_by_default(tmp_path: Path) -> None:
+    """The site dbt 1.11 bundles, patched as `python -m ingestion docs` does; the filter still offers them."""
+    import dbt.task.docs
+
+    from ingestion.cli import hide_unit_tests_in_docs_graph
+
+    site = tmp_path / "index.html"
+    shutil.copy(Path(dbt.task.docs.__file__).parent / "index.html", site)
+    assert hide_unit_tests_in_docs_graph(site)
+    text = site.read_text(encoding="utf-8")
+    start = text.index('factory("selectorService"')
+    default = text[start : text.index("depth:1}", start)]
+    options = text[text.index("options:{", start) : text.index("]}", text.index("options:{", start))]
+    assert '"model"' in default and '"unit_test"' not in default
+    assert '"unit_test"' in options
+    assert not hide_unit_tests_in_docs_graph(site)  # a second run finds nothing to change
+    assert site.read_text(encoding="utf-8") == text
