@@ -43,7 +43,7 @@ th{background:#e4e7eb;font-weight:600;position:sticky;top:0}td.n{text-align:righ
 box-shadow:0 1px 2px #0002;min-width:120px}.card b{display:block;font-size:20px}
 dl{display:grid;grid-template-columns:max-content auto;gap:4px 16px;background:#fff;padding:12px 16px;
 box-shadow:0 1px 2px #0002}dt{font-weight:600}dd{margin:0}code,.v{font-family:ui-monospace,monospace;
-white-space:pre-wrap;word-break:break-all}.muted{color:#7b8794}
+white-space:pre-wrap;word-break:break-all}.muted{color:#7b8794}td.t{white-space:nowrap}
 """
 
 BASE = """<!doctype html>
@@ -73,7 +73,7 @@ INDEX = """{% extends "base" %}
 <th>Kỳ / Period</th><th>Trạng thái / Status</th><th>Đọc / Read</th><th>Nạp / Loaded</th><th>Cách ly / Quarantined</th>
 <th>Cảnh báo / Flagged</th><th>Quy tắc không đạt / Failed rules</th></tr></thead><tbody>
 {% for f in files %}<tr>
-<td>{{ f.run_time }}</td><td><a href="files/{{ f.file_id }}.html">{{ f.file_name }}</a></td>
+<td class="t">{{ f.run_time }}</td><td><a href="files/{{ f.file_id }}.html">{{ f.file_name }}</a></td>
 <td>{{ f.source or "–" }}</td><td>{{ f.unit_code or "–" }}</td><td>{{ f.period_code or "–" }}</td>
 <td><span class="badge {{ f.status }}">{{ f.status }}</span>{% if f.reject_code %} {{ f.reject_code }}{% endif %}</td>
 <td class="n">{{ f.rows_read }}</td><td class="n">{{ f.rows_loaded }}</td><td class="n">{{ f.rows_quarantined }}</td>
