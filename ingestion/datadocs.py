@@ -109,8 +109,10 @@ suite <code>{{ f.suite }}</code>){% endif %}</dd>
 <th>Không đạt / Unexpected</th><th>Ví dụ / Sample values</th></tr></thead><tbody>
 {% for r in results %}<tr><td class="{{ 'ok' if r.success else ('warn' if r.severity == 'warn' else 'fail') }}">
 {{ "đạt / passed" if r.success else "không đạt / failed" }}</td><td>{{ r.rule }}</td><td>{{ r.column_name or "–" }}</td>
-<td>{{ r.severity }}</td><td><code>{{ r.expectation_type }}</code></td><td class="n">{{ r.element_count }}</td>
-<td class="n">{{ r.unexpected_count }}</td><td class="v">{{ r.sample }}</td></tr>{% endfor %}
+<td>{{ r.severity }}</td><td><code>{{ r.expectation_type }}</code></td>
+<td class="n">{{ "–" if r.element_count is none else r.element_count }}</td>
+<td class="n">{{ "–" if r.unexpected_count is none else r.unexpected_count }}</td><td class="v">{{ r.sample }}</td></tr>
+{% endfor %}
 </tbody></table>{% else %}<p class="muted">Không có kết quả kiểm tra (tệp bị từ chối trước khi kiểm tra)
 / no validation result (the file was refused before validation).</p>{% endif %}
 <h2>Dòng có vấn đề / Rows with problems ({{ problems_total }})</h2>
