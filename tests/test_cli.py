@@ -204,3 +204,13 @@ def test_docs_site_graph_leaves_unit_tests_out_by_default(tmp_path: Path) -> Non
     assert '"unit_test"' in options
     assert not hide_unit_tests_in_docs_graph(site)  # a second run finds nothing to change
     assert site.read_text(encoding="utf-8") == text
+
+
+def test_make_help_lists_every_target_with_one_line() -> None:
+    proc = subprocess.run(["make", "help"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    listed = {line.split()[0]: line for line in proc.stdout.splitlines()[1:] if line.strip()}
+    targets = {"help", "venv", "run", "test", "lint", "format", "samples", "suites", "bench", "docs", "up", "down"}
+    targets |= {"stop", "clean"}
+    assert set(listed) == targets
+    assert all(len(line.split()) > 2 for line in listed.values())  # a description on each line
