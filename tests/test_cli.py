@@ -214,3 +214,24 @@ def test_make_help_lists_every_target_with_one_line() -> None:
     targets |= {"stop", "clean"}
     assert set(listed) == targets
     assert all(len(line.split()) > 2 for line in listed.values())  # a description on each line
+
+
+def test_dbt_progress_counts_the_nodes_of_a_real_run(fresh_warehouse_url: str, tmp_path: Path) -> None:
+    """The bar's callback on a real `dbt seed` of two seeds: it learns the total and ends at 2/2."""
+    from ingestion.transform import run_dbt
+
+    buffer = StringIO()
+    reporter = Reporter(interactive_=True, console=Console(file=buffer, force_terminal=True, width=160))
+    with reporter.dbt("dbt seed") as callback:
+        assert callback is not None
+        run_dbt(
+            fresh_warehouse_url,
+            ["seed", "--select", "agencies", "strategy_phases"],
+            quiet=True,
+            callbacks=[callback],
+            target_path=tmp_path,
+        )
+    assert "2/2" in buffer.getvalue()
+    quiet = Reporter(interactive_=False)
+    with quiet.dbt("dbt seed") as none:
+        assert none is None  # off a terminal: one line, no per-node output
