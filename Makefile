@@ -13,7 +13,13 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test venv lint format samples suites bench docs up down clean
+.PHONY: help run test venv lint format samples suites bench docs up down stop clean
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets (this text)
+	@echo "make <target>   (environment variables: python -m ingestion --help)"
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 12
 
 $(STAMP): requirements.txt constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -22,46 +28,45 @@ $(STAMP): requirements.txt constraints.txt
 	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-venv: $(STAMP)
+venv: $(STAMP) ## create/refresh .venv from requirements.txt + constraints.txt
 
-## make run: the whole pipeline on the bundled sample returns (RETURNS_INBOX to use yours)
-run: venv
+run: venv ## the whole pipeline on the bundled sample returns (RETURNS_INBOX to use yours)
 	$(PY) -m ingestion --demo-key run
 
-## make test: the test suite against a real PostgreSQL (embedded unless WAREHOUSE_URL is set)
-test: venv
+test: venv ## the test suite against a real PostgreSQL (embedded unless WAREHOUSE_URL is set)
 	$(PY) -m pytest
 
-lint: venv
+lint: venv ## ruff + sqlfluff, as the tests run them
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/tests
 
-format: venv
+format: venv ## ruff format and safe fixes
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-## regenerate the bundled sample returns and the GX suites from the contract
-samples: venv
+samples: venv ## regenerate the bundled sample returns (samples/returns, expected.json)
 	$(PY) -m ingestion.samples.generate --seed 168 --out samples/returns
 
-suites: venv
+suites: venv ## regenerate the GX suites (expectations/) from the contract
 	$(PY) -m ingestion.contract.suites
 
-bench: venv
+bench: venv ## intake benchmark on 1M rows, DAG parse times
 	$(PY) -m bench.intake --rows 1000000
 	$(PY) bench/dag_parse.py
 
-## make docs: dbt documentation with lineage, served on http://127.0.0.1:8081
-docs: venv
+docs: venv ## dbt documentation with lineage, served on http://127.0.0.1:8081
 	$(PY) -m ingestion docs
 
-## make up / make down: Airflow on this machine against the make-run warehouse
-up: venv
+up: venv ## Airflow on this machine (UI on :8080) against the make-run warehouse
 	bash scripts/airflow_up.sh
 
-down:
+down: ## stop the Airflow of make up
 	bash scripts/airflow_down.sh
 
-clean:
+stop: ## stop Airflow (make down) and the embedded PostgreSQL under .data/pg
+	@bash scripts/airflow_down.sh
+	@if test -x $(PY); then $(PY) -m ingestion stop; else echo "no .venv: no embedded PostgreSQL to stop"; fi
+
+clean: ## remove output/, Airflow state and dbt artefacts (keeps the warehouse)
 	rm -rf output .data/airflow dbt_project/target

@@ -69,9 +69,13 @@ def measure(path: Path, env: dict[str, str], repeat: int = 3) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--json", action="store_true")
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="biến môi trường / environment variables: none read (each probe gets a throw-away AIRFLOW_HOME)",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="parses per file; the best is kept (default 3)")
+    parser.add_argument("--json", action="store_true", help="print one JSON list instead of lines")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="pctn-dagparse-") as home:
         env = parse_env(home)

@@ -156,9 +156,16 @@ def sql_validation(url: str) -> float:
 
 
 def main() -> None:
+    from ingestion.envhelp import epilog
     from ingestion.warehouse import embedded_server_url
 
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.intake",
+        description="Intake benchmark: read, parse, validate, load N generated rows (CSV and XLSX) into a fresh "
+        "database pctn_bench; writes bench/results/intake.md.",
+        epilog=epilog(("WAREHOUSE_URL", "PCTN_DATA_DIR", "PCTN_PSEUDONYM_KEY")),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--xlsx-rows", type=int, default=None, help="rows of the XLSX case (default: --rows)")
     args = parser.parse_args()

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from airflow.sdk import Asset, AssetAny, BaseHook, Variable
+from airflow.sdk import Asset, AssetAlias, AssetAny, BaseHook, Variable
 from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
 from airflow.sdk.exceptions import AirflowNotFoundException
 
@@ -63,6 +63,8 @@ def _table_asset(schema: str, table: str) -> Asset:
 
 RAW_ASSETS: dict[str, Asset] = {code: _table_asset("raw", s.raw_table) for code, s in SOURCES.items()}
 REGISTRY_ASSET = _table_asset("registry", "files")  # statuses: loaded, rejected, superseded
+# The intake's outlet: at run time it resolves to the raw Assets of the sources that loaded rows.
+RAW_LOADED_ALIAS = AssetAlias(name="pctn.raw.loaded", group="pctn")
 MARTS_ASSET = _table_asset("marts", "fct_indicator_values")
 EXTRACT_ASSET = _table_asset("delivery", "extract_files")
 
@@ -205,6 +207,65 @@ def outcome_dict(outcome) -> dict:
 
     fields = dataclasses.asdict(outcome) if dataclasses.is_dataclass(outcome) else dict(vars(outcome))
     return {k: v for k, v in fields.items() if isinstance(v, str | int | float | bool | type(None))}
+
+
+_RUN_FILES_SQL = """
+select file_id, file_name, status, source, coalesce(rows_loaded, 0), coalesce(rows_quarantined, 0),
+       coalesce(rows_flagged, 0), reject_code, reject_reason_en
+from registry.files where file_id = any(%s) order by file_name
+"""
+
+
+def run_summary(conn, registrations: list[dict]) -> dict:
+    """What an intake run did to its files, from `registry.files` (JSON-able: it is the summary task's XCom).
+
+    A file registered before with a final status is a `duplicate` (its rows are not
+    this run's); a file still `received` is one whose `process` task failed.
+    """
+    duplicates = {r["file_id"] for r in registrations if not r["is_new"] and r["registered_status"] != "received"}
+    by_status: dict[str, int] = {}
+    loaded: dict[str, int] = {}
+    quarantined: dict[str, int] = {}
+    rejected: dict[str, list[str]] = {}
+    unprocessed: list[str] = []
+    rows = conn.execute(_RUN_FILES_SQL, ([r["file_id"] for r in registrations],)).fetchall()
+    for file_id, name, status, source, n_loaded, n_quarantined, _flagged, code, reason in rows:
+        status = "duplicate" if file_id in duplicates else status
+        by_status[status] = by_status.get(status, 0) + 1
+        if status in ("loaded", "superseded") and source:
+            loaded[source] = loaded.get(source, 0) + n_loaded
+            quarantined[source] = quarantined.get(source, 0) + n_quarantined
+        elif status == "rejected":
+            rejected.setdefault(code or "?", []).append(f"{name}: {reason}")
+        elif status == "received":
+            unprocessed.append(name)
+    return {
+        "files": len(rows),
+        "files_by_status": by_status,
+        "rows_loaded_by_source": loaded,
+        "rows_quarantined_by_source": quarantined,
+        "rejected_by_reason": rejected,
+        "unprocessed": unprocessed,
+    }
+
+
+def format_run_summary(summary: dict) -> str:
+    """The summary as log lines (Vietnamese / English headings)."""
+    lines = [
+        f"Tóm tắt lượt chạy / run summary: {summary['files']} file(s): "
+        + (", ".join(f"{k} {v}" for k, v in sorted(summary["files_by_status"].items())) or "none")
+    ]
+    for source in sorted(summary["rows_loaded_by_source"]):
+        lines.append(
+            f"  {source}: rows loaded {summary['rows_loaded_by_source'][source]},"
+            f" quarantined {summary['rows_quarantined_by_source'].get(source, 0)}"
+        )
+    for code, files in sorted(summary["rejected_by_reason"].items()):
+        lines.append(f"  bị từ chối / rejected, {code}: {len(files)}")
+        lines += [f"    {f}" for f in files]
+    if summary["unprocessed"]:
+        lines.append(f"  chưa xử lý / not processed (task failed): {', '.join(summary['unprocessed'])}")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- periods

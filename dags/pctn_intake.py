@@ -12,11 +12,15 @@ task per file**:
    file. It may run on any worker.
 
 A bad file is an *outcome* (`rejected`, with its reason in `registry.files`),
-not a task failure, so it never blocks the other files; a transient error
-(warehouse unreachable) fails only that file's task, which is retried with
-back-off and redoes only that file. `publish` then emits the `raw` Assets
-when at least one file was loaded, and `publish_registry` the registry Asset
-when any file got a status (a rejection too): either schedules `pctn_models`.
+not a task failure, so it never blocks the other files: its `process` task
+ends **skipped** (pink in the grid) and its log gives the reason in Vietnamese
+and English and the feedback file's path. A transient error (warehouse
+unreachable) fails only that file's task, which is retried with back-off and
+redoes only that file. `publish` logs the run's summary (files by status, rows
+loaded/quarantined per source, rejections by reason; also its XCom) and emits
+an Asset event **only for the sources that loaded rows**; `publish_registry`
+emits the registry Asset when any file got a status (a rejection too): either
+schedules `pctn_models`.
 
 Rerunning a run is safe: a file already processed comes back as `duplicate`
 or keeps its status, and nothing is loaded twice.
@@ -106,7 +110,12 @@ def pctn_intake():
 
     @task(map_index_template="{{ file_name }}")
     def process(registration: dict) -> dict:
-        """Read → validate → load → archive / reject one registered file (bytes from the warehouse)."""
+        """Read → validate → load → archive / reject one registered file (bytes from the warehouse).
+
+        A rejected file ends the task as *skipped* (pink in the grid, not green): the log
+        gives the reason in Vietnamese and English and where the feedback file is.
+        """
+        from ingestion.feedback import feedback_file_name
         from ingestion.pipeline import process_file
         from ingestion.warehouse import connect
 
@@ -116,41 +125,67 @@ def pctn_intake():
         result = {**c.outcome_dict(outcome), "sha256": registration["sha256"]}
         if not registration["is_new"] and registration["registered_status"] != "received":
             result["status"] = "duplicate"  # same bytes as a file processed before (as `make run` says)
-        print(f"{result['file_name']}: {result['status']} {result.get('reject_code') or ''}")
+        if result["status"] == "rejected":
+            out = c.output_dir()
+            feedback = out / "feedback" / feedback_file_name(result["file_name"])
+            report = out / "rejected" / f"{result['file_name']}.report.txt"
+            print(f"TỪ CHỐI / REJECTED {result['file_name']} (file_id {result['file_id']}): {result['reject_code']}")
+            print(f"  Lý do: {result['reason_vi']}")
+            print(f"  Reason: {result['reason_en']}")
+            print(f"  Phản hồi / feedback: {feedback} (also audit.feedback_files); report: {report}")
+            raise AirflowSkipException(
+                f"rejected / từ chối: {result['reject_code']}: {result['reason_en']} / {result['reason_vi']}"
+                f" — feedback: {feedback}"
+            )
+        print(
+            f"{result['file_name']}: {result['status']} (rows read {result['rows_read']}, loaded"
+            f" {result['rows_loaded']}, quarantined {result['rows_quarantined']}, flagged {result['rows_flagged']})"
+        )
         return result
 
-    @task(outlets=list(c.RAW_ASSETS.values()), trigger_rule="all_done")
-    def publish(outcomes: list[dict | None]) -> dict:
-        """Summarise the run; emit the `raw` Assets if anything was loaded."""
-        done = [o for o in outcomes or [] if o]
-        by_status: dict[str, int] = {}
-        for o in done:
-            by_status[o["status"]] = by_status.get(o["status"], 0) + 1
-        print(f"outcomes: {by_status or 'no files'}")
-        for o in done:
-            if o["status"] == "rejected":
-                print(f"rejected: {o['file_name']} (file_id {o['file_id']}): {o['reject_code']}: {o['reason_en']}")
-        if not by_status.get("loaded"):
-            raise AirflowSkipException("nothing loaded into raw")
-        return by_status
+    @task(outlets=[c.RAW_LOADED_ALIAS], trigger_rule="all_done")
+    def publish(registrations: list[dict], *, outlet_events=None) -> dict:
+        """The run's summary (this task's log and XCom); an Asset event for each source that loaded rows.
+
+        Outcomes are read back from `registry.files`, not from the `process` XComs, so
+        rejected (skipped) and failed files count too. Only the sources whose files
+        loaded rows get an event (through the alias `pctn.raw.loaded`): the models
+        DAG, scheduled on each raw Asset, wakes up for what changed only.
+        """
+        from ingestion.warehouse import connect
+
+        if not registrations:
+            raise AirflowSkipException("no file in this run / không có tệp mới")
+        with connect(c.warehouse_url(), autocommit=True) as conn:
+            summary = c.run_summary(conn, registrations)
+        print(c.format_run_summary(summary))
+        for source, rows in sorted(summary["rows_loaded_by_source"].items()):
+            if rows > 0:
+                outlet_events[c.RAW_LOADED_ALIAS].add(c.RAW_ASSETS[source], extra={"rows_loaded": rows})
+        return summary
 
     @task(outlets=[c.REGISTRY_ASSET], trigger_rule="all_done")
-    def publish_registry(outcomes: list[dict | None]) -> int:
+    def publish_registry(registrations: list[dict]) -> int:
         """Emit the registry Asset when any file got a new status (a rejection changes the data-quality mart)."""
-        changed = [o for o in outcomes or [] if o and o["status"] != "duplicate"]
+        from ingestion.warehouse import connect
+
+        if not registrations:
+            raise AirflowSkipException("no file changed status: downstream models not triggered")
+        with connect(c.warehouse_url(), autocommit=True) as conn:
+            summary = c.run_summary(conn, registrations)
+        changed = sum(n for status, n in summary["files_by_status"].items() if status not in ("duplicate", "received"))
         if not changed:
             raise AirflowSkipException("no file changed status: downstream models not triggered")
-        return len(changed)
+        return changed
 
     @task(trigger_rule="one_failed")
     def fail_run() -> None:
         """Keeps the run red when a file's task failed, although `publish` ran for the others."""
         raise AirflowFailException("at least one file's task failed: see its log; other files were processed")
 
-    registrations = register.expand(path=scan_inbox())
-    outcomes = process.expand(registration=distinct_files(registrations))
-    publish(outcomes)
-    publish_registry(outcomes)
+    files = distinct_files(register.expand(path=scan_inbox()))
+    outcomes = process.expand(registration=files)
+    outcomes >> [publish(files), publish_registry(files)]
     outcomes >> fail_run()
 
 

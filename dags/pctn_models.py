@@ -41,7 +41,11 @@ def _set_warehouse_env(context, operator) -> None:
 def _dbt_group():
     """The cosmos task group, or None when there is no manifest to render from."""
     if not c.DBT_MANIFEST.exists():
-        log.warning("%s not found: run `dbt parse` (make parse); rendering a single dbt_build task", c.DBT_MANIFEST)
+        log.warning(
+            "%s not found: run `python -m ingestion.airflow_env manifest` (dbt parse; make up does it); "
+            "rendering a single dbt_build task",
+            c.DBT_MANIFEST,
+        )
         return None
     from cosmos import DbtTaskGroup, ExecutionConfig, LoadMode, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import InvocationMode, TestBehavior

@@ -14,8 +14,8 @@ import contextlib
 import logging
 import multiprocessing
 import os
-from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -345,9 +345,14 @@ def default_workers() -> int:
 
 
 def _process_all(
-    conn: psycopg.Connection, url: str, file_ids: list[int], out_dir: Path | None, workers: int
+    conn: psycopg.Connection,
+    url: str,
+    file_ids: list[int],
+    out_dir: Path | None,
+    workers: int,
+    done: Callable[[int], None] = lambda file_id: None,
 ) -> list[int]:
-    """Process the files; return those another intake held (processed by it, or to wait for)."""
+    """Process the files, calling `done` as each ends; return those another intake held (to wait for)."""
     busy: list[int] = []
     if workers <= 1 or len(file_ids) < PARALLEL_MIN_FILES:
         for file_id in file_ids:
@@ -355,14 +360,18 @@ def _process_all(
                 process_file(conn, file_id, out_dir, wait=False)
             except FileBusy:
                 busy.append(file_id)
+                continue
+            done(file_id)
         return busy
     # spawn, not fork: the parent may hold connections and threads a fork would copy
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {file_id: pool.submit(_worker_process, url, file_id, out_dir) for file_id in file_ids}
-        for file_id, future in futures.items():
+        futures = {pool.submit(_worker_process, url, file_id, out_dir): file_id for file_id in file_ids}
+        for future in as_completed(futures):
             if future.result() is None:
-                busy.append(file_id)
+                busy.append(futures[future])
+            else:
+                done(futures[future])
     return busy
 
 
@@ -372,6 +381,9 @@ def run_intake(
     out_dir: Path | None = None,
     paths: Iterable[Path] | None = None,
     workers: int | None = None,
+    *,
+    on_start: Callable[[int], None] | None = None,
+    on_outcome: Callable[[FileOutcome], None] | None = None,
 ) -> list[FileOutcome]:
     """Register every file in the inbox, process the new ones, return one outcome per file offered.
 
@@ -379,17 +391,22 @@ def run_intake(
     `workers` processes, since each file is independent and its own transaction.
     Entries that are not regular files (links, sockets, dot-files, oversized
     files) are not read: each gets a `not_read` receipt (see `not_read_entries`).
+    `on_start(n)` is called once with the number of files offered, `on_outcome` once
+    per file when its processing ends (duplicates included): the CLI's progress.
     """
     slots: list[FileOutcome | int] = []
     pending: list[int] = []
+    survey = survey_inbox(inbox) if paths is None else None
+    if survey is not None:
+        entries = [(e.path, e.relative) for e in survey.files]
+    else:
+        entries = [(p, str(p.relative_to(inbox)) if p.is_relative_to(inbox) else p.name) for p in paths or []]
+    if on_start is not None:
+        on_start(len(entries))
     with psycopg.connect(url, autocommit=True) as conn:
         ensure_schema(conn)
-        if paths is None:
-            survey = survey_inbox(inbox)
+        if survey is not None:
             record_not_read(conn, survey.not_read)
-            entries = [(e.path, e.relative) for e in survey.files]
-        else:
-            entries = [(p, str(p.relative_to(inbox)) if p.is_relative_to(inbox) else p.name) for p in paths]
         for path, relative in entries:
             try:
                 registration = register_file(conn, path, relative)
@@ -409,12 +426,20 @@ def run_intake(
                         version=known.version,
                     )
                 )
+                if on_outcome is not None:
+                    on_outcome(slots[-1])  # type: ignore[arg-type]
                 continue
             pending.append(registration.file_id)
             slots.append(registration.file_id)
-        busy = _process_all(conn, url, pending, out_dir, default_workers() if workers is None else workers)
+
+        def done(file_id: int) -> None:
+            if on_outcome is not None:
+                on_outcome(_existing_outcome(conn, file_id))
+
+        busy = _process_all(conn, url, pending, out_dir, default_workers() if workers is None else workers, done)
         for file_id in busy:  # another intake claimed them first: wait for it, never read them twice
             process_file(conn, file_id, out_dir, wait=True)
+            done(file_id)
         # final states: a later file of this run may have superseded an earlier one
         return [_existing_outcome(conn, s) if isinstance(s, int) else s for s in slots]
 
@@ -428,11 +453,7 @@ def _vanished(relative: str, exc: Exception) -> NotRead:
     )
 
 
-def not_read_entries(url: str) -> list[tuple[str, str, str]]:
-    """The inbox entries the intake did not read, with their reason: (path, code, reason in English)."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        rows = conn.execute(
-            "select distinct on (entry_path) entry_path, reason_code, reason_en from registry.receipts"
-            " where outcome = 'not_read' order by entry_path, received_at desc"
-        ).fetchall()
-    return [(r[0], r[1], r[2]) for r in rows]
+def not_read_entries(url: str, inbox: Path) -> list[tuple[str, str, str]]:
+    """The entries of the inbox as it is now that the intake does not read: (path, code, reason in English)."""
+    survey = survey_inbox(inbox)
+    return [(e.relative, e.code, e.reason_en) for e in survey.not_read]

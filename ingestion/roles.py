@@ -338,12 +338,88 @@ def access_summary(url: str) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+DEMO_BI_PASSWORD_FILE = "bi_password"  # under PCTN_DATA_DIR, mode 0600
+
+
+def _embedded() -> bool:
+    return not os.environ.get("WAREHOUSE_URL")
+
+
+def prepare_demo_bi_password(url: str) -> None:
+    """On the embedded demo server, make `pctn_bi` a login with a generated password kept under .data/.
+
+    Only when `PCTN_BI_PASSWORD` is not set and no `WAREHOUSE_URL` is given: a real
+    server's users are a DBA's business. The password is generated once, so the URL
+    `make run` prints stays the same from run to run.
+    """
+    if os.environ.get("PCTN_BI_PASSWORD") or not _embedded():
+        return
+    import secrets
+
+    from ingestion.warehouse import DATA_DIR
+
+    path = DATA_DIR / DEMO_BI_PASSWORD_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(18), encoding="utf-8")
+        path.chmod(0o600)
+    os.environ["PCTN_BI_PASSWORD"] = path.read_text(encoding="utf-8").strip()
+
+
+def bi_tcp_url(url: str) -> str | None:
+    """The URL a BI tool uses for `pctn_bi` over TCP, or None when there is none.
+
+    Embedded server: 127.0.0.1 and its port, with the demo password (it is a local
+    demo secret, printed so it can be pasted into DBeaver). A server of yours: its
+    host and port, with the password left as `$PCTN_BI_PASSWORD`.
+    """
+    from urllib.parse import quote
+
+    from ingestion.warehouse import embedded_tcp_port, libpq_params
+
+    params = libpq_params(url)
+    user = next(u for u in LOGIN_USERS if u.group == BI_READER)
+    password = os.environ.get(user.password_env)
+    if not password:
+        return None
+    if _embedded():
+        port = embedded_tcp_port()
+        if port is None:
+            return None
+        return f"postgresql://{user.name}:{quote(password, safe='')}@127.0.0.1:{port}/{params['dbname']}"
+    if params["host"].startswith("/"):
+        return None
+    return f"postgresql://{user.name}:${user.password_env}@{params['host']}:{params['port']}/{params['dbname']}"
+
+
+def main(argv: list[str] | None = None) -> int:
     """`python -m ingestion.roles`: converge the roles on the warehouse (`make run` calls it)."""
-    from ingestion.warehouse import warehouse_url
+    from ingestion import envhelp
+
+    parser = envhelp.parser(
+        "python -m ingestion.roles",
+        "Create the warehouse roles (bi_reader, inspectorate, pctn_transformer, pctn_loader) and grant them\n"
+        "exactly their schemas; create/update the login users whose password is set. Idempotent.\n"
+        "Tạo vai trò và phân quyền trên kho dữ liệu (chạy lại an toàn).",
+        envhelp.ROLES,
+    )
+    parser.add_argument(
+        "--demo-bi-password",
+        action="store_true",
+        help="on the embedded server, give pctn_bi a generated password kept in .data/bi_password (make run does)",
+    )
+    args = parser.parse_args(argv)
+    from ingestion.warehouse import WarehouseUnreachable, check_reachable, warehouse_url
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    url = warehouse_url()
+    try:
+        url = warehouse_url()
+        check_reachable(url)
+    except WarehouseUnreachable as exc:
+        print(f"lỗi / error: {exc}", file=sys.stderr)
+        return 2
+    if args.demo_bi_password:
+        prepare_demo_bi_password(url)
     ensure_roles(url)
     print("Warehouse roles (schema usage):")
     print(access_summary(url))
@@ -354,6 +430,9 @@ def main() -> int:
             f"Add people with `create user <name> in role {u.group};` then `\\password <name>` in psql"
             " (README, 'Connect your BI tool')."
         )
+    bi = bi_tcp_url(url)
+    if bi:
+        print(f"BI (read-only, marts): {bi}")
     return 0
 
 

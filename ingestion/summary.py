@@ -11,7 +11,13 @@ from ingestion.transform import format_headline, headline_indicators
 from ingestion.warehouse import libpq_params
 
 
-def print_run_summary(url: str, out_dir: Path, extract_path: Path | None = None, data_docs: Path | None = None) -> None:
+def print_run_summary(
+    url: str,
+    out_dir: Path,
+    extract_path: Path | None = None,
+    data_docs: Path | None = None,
+    bi_url: str | None = None,
+) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         files = conn.execute(
             "select status, count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined)"
@@ -36,10 +42,13 @@ def print_run_summary(url: str, out_dir: Path, extract_path: Path | None = None,
     print("\nWhere everything is:")
     print(f"  warehouse        postgresql host={p['host']} port={p['port']} dbname={p['dbname']} user={p['user']}")
     print("                   schemas: registry, raw, audit, staging, intermediate, marts, delivery")
+    if bi_url:
+        print(f"  BI (read-only)   {bi_url}")
+        print("                   DBeaver/Metabase: host, port, database, user, password of that URL (README, BI)")
     print(f"  feedback files   {out_dir / 'feedback'}")
     print(f"  archive          {out_dir / 'archive'} (originals also in registry.file_contents)")
     print(f"  rejected files   {out_dir / 'rejected'} (each with a .report.txt)")
     if data_docs is not None:
-        print(f"  GX Data Docs     {data_docs}")
+        print(f"  validation       {data_docs} (offline HTML report, one page per file)")
     if extract_path is not None:
         print(f"  extract          {extract_path}")

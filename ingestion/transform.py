@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -67,11 +67,20 @@ def _failures(result: object) -> list[str]:
     return failures
 
 
-def run_dbt(url: str, args: list[str], *, target_path: Path | None = None, quiet: bool = False) -> Any:
+def run_dbt(
+    url: str,
+    args: list[str],
+    *,
+    target_path: Path | None = None,
+    quiet: bool = False,
+    callbacks: Sequence[Callable[[Any], None]] = (),
+) -> Any:
     """Run `dbt <args>` on the warehouse at `url`; raise `DbtRunError` naming the failing nodes.
 
     `target_path` keeps dbt's artefacts (manifest, run results) out of the source tree,
-    e.g. a temporary directory in tests or a task's own folder in Airflow.
+    e.g. a temporary directory in tests or a task's own folder in Airflow. `quiet` keeps
+    dbt's own log lines off the console (errors still show); `callbacks` receive every
+    dbt event, whatever the log level (the CLI's progress bar counts finished nodes).
     """
     env = dbt_env(url) | {
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -92,7 +101,7 @@ def run_dbt(url: str, args: list[str], *, target_path: Path | None = None, quiet
     from dbt.cli.main import dbtRunner  # local import: dbt takes a few seconds to import
 
     with _DBT_LOCK, _environment(env):
-        result = dbtRunner().invoke(cli_args)
+        result = dbtRunner(callbacks=list(callbacks)).invoke(cli_args)
     if not result.success:
         raise DbtRunError(args, _failures(result.result), result.exception)
     return result.result

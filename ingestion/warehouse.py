@@ -7,6 +7,7 @@ reuses it, so `make run` and `make test` need nothing installed on the machine.
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from pathlib import Path
@@ -19,18 +20,165 @@ DATA_DIR = Path(os.environ.get("PCTN_DATA_DIR", REPO_ROOT / ".data"))
 EMBEDDED_DB = "pctn"
 
 
-def embedded_server_url(data_dir: Path | None = None, database: str = EMBEDDED_DB) -> str:
-    """Start (or reuse) the embedded PostgreSQL and return a URL to `database` in it."""
-    pgdata = (data_dir or DATA_DIR) / "pg"
+DEFAULT_EMBEDDED_PORT = 55433  # compose publishes its warehouse on 55432; this one is the demo's
+PORT_ENV = "PCTN_PG_PORT"
+
+log = logging.getLogger(__name__)
+
+
+class WarehouseUnreachable(RuntimeError):
+    """The warehouse server does not answer: a one-line message with the fix, for the CLI."""
+
+
+def embedded_port() -> int:
+    """The TCP port of the embedded server on 127.0.0.1 (`PCTN_PG_PORT`; 0 = unix socket only)."""
+    return int(os.environ.get(PORT_ENV, DEFAULT_EMBEDDED_PORT))
+
+
+def _system_user() -> str | None:
+    """pgserver runs PostgreSQL as `pgserver` when started by root (initdb refuses root)."""
+    return "pgserver" if hasattr(os, "geteuid") and os.geteuid() == 0 else None
+
+
+def _require_passwords_on_tcp(pgdata: Path) -> None:
+    """pgserver's initdb trusts every local connection; over TCP, a password must be given.
+
+    The unix socket (same machine, file permissions) stays `trust` for the
+    administrator; 127.0.0.1 asks for SCRAM, so the superuser (no password) cannot
+    log in over TCP at all and BI users need theirs.
+    """
+    hba = pgdata / "pg_hba.conf"
+    lines = hba.read_text(encoding="utf-8").splitlines(keepends=True)
+    changed = False
+    for i, line in enumerate(lines):
+        fields = line.split()
+        if fields and fields[0] in {"host", "hostssl", "hostnossl"} and fields[-1] == "trust":
+            lines[i] = line.replace("trust", "scram-sha-256")
+            changed = True
+    if changed:
+        hba.write_text("".join(lines), encoding="utf-8")  # in place: owner and mode stay pgserver's
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _listen_on_tcp(server: object, pgdata: Path, port: int) -> object:
+    """Make the embedded server also listen on 127.0.0.1:`port`; return its postmaster info.
+
+    pgserver 0.1.4 starts PostgreSQL with `-h ""` (unix socket only) and takes no
+    options, and a command-line `-h` beats postgresql.conf; so the server is
+    restarted once with `pg_ctl restart -o "-h 127.0.0.1 -p <port> -k <socket dir>"`
+    (after pgserver's first start or a reboot), under pgserver's own inter-process lock.
+    """
+    from pgserver._commands import pg_ctl
+    from pgserver.postgres_server import PostgresServer
+    from pgserver.utils import PostmasterInfo
+
+    with PostgresServer._lock:
+        info = PostmasterInfo.read_from_pgdata(pgdata)
+        assert info is not None
+        if port == 0 or (info.hostname == "127.0.0.1" and info.port == port):
+            return info
+        if not _port_free(port):
+            log.warning(
+                "port %s on 127.0.0.1 is in use: the embedded warehouse stays on its unix socket "
+                "(set %s to a free port for BI tools)",
+                port,
+                PORT_ENV,
+            )
+            return info
+        _require_passwords_on_tcp(pgdata)
+        options = f"-h 127.0.0.1 -p {port} -k {info.socket_dir}"
+        pg_ctl(
+            ["-w", "-m", "fast", "-o", options, "-l", str(pgdata / "log"), "restart"],
+            pgdata=pgdata,
+            user=_system_user(),
+            timeout=60,
+        )
+        info = PostmasterInfo.read_from_pgdata(pgdata)
+        assert info is not None and info.is_running()
+        server._postmaster_info = info  # type: ignore[attr-defined]  # pgserver caches the old pid
+        return info
+
+
+def embedded_server_url(data_dir: Path | None = None, database: str = EMBEDDED_DB, *, port: int | None = None) -> str:
+    """Start (or reuse) the embedded PostgreSQL and return a URL to `database` in it.
+
+    The URL is the administrator's, over the unix socket. The demo server (`.data/pg`)
+    also listens on 127.0.0.1:`PCTN_PG_PORT` for BI tools (password required there);
+    other data dirs (the tests' servers) stay on their socket unless `port` is given.
+    """
+    pgdata = ((data_dir or DATA_DIR) / "pg").resolve()
     pgdata.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset; harmless here
         warnings.simplefilter("ignore")
         import pgserver  # local import: only the embedded path needs it
 
         server = pgserver.get_server(str(pgdata), cleanup_mode=None)
-    admin_url = server.get_uri()
+    wanted = port if port is not None else (embedded_port() if data_dir is None else 0)
+    info = _listen_on_tcp(server, pgdata, wanted)
+    admin_url = f"postgresql://postgres:@/postgres?host={info.socket_dir}&port={info.port}"
     ensure_database(admin_url, database)
     return with_database(admin_url, database)
+
+
+def embedded_tcp_port(data_dir: Path | None = None) -> int | None:
+    """The 127.0.0.1 port the running embedded server listens on, or None (not running, socket only)."""
+    from pgserver.utils import PostmasterInfo
+
+    pgdata = ((data_dir or DATA_DIR) / "pg").resolve()
+    if not (pgdata / "postmaster.pid").exists():
+        return None
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    if info is None or not info.is_running() or info.hostname != "127.0.0.1":
+        return None
+    return info.port
+
+
+def stop_embedded_server(data_dir: Path | None = None) -> int | None:
+    """Stop the embedded PostgreSQL if it runs (`make stop`); return the pid stopped, else None.
+
+    Never starts it: reads `postmaster.pid`, then `pg_ctl stop -m fast`.
+    """
+    pgdata = ((data_dir or DATA_DIR) / "pg").resolve()
+    if not (pgdata / "postmaster.pid").exists():
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pgserver._commands import pg_ctl
+        from pgserver.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    if info is None or not info.is_running():
+        return None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=_system_user(), timeout=60)
+    return info.pid
+
+
+def describe(url: str) -> str:
+    """host:port/dbname of a URL, without user or password (safe to print)."""
+    p = libpq_params(url)
+    return f"{p['host']}:{p['port']}/{p['dbname']}"
+
+
+def check_reachable(url: str, timeout: int = 5) -> None:
+    """Connect once; raise `WarehouseUnreachable` with a one-line message and the fix."""
+    try:
+        psycopg.connect(url, connect_timeout=timeout).close()
+    except psycopg.OperationalError as exc:
+        first = (str(exc).strip().splitlines() or ["no answer"])[-1].strip()
+        raise WarehouseUnreachable(
+            f"không kết nối được kho dữ liệu / cannot reach the warehouse at {describe(url)}: {first.rstrip('.')} — "
+            "fix: start that PostgreSQL server or correct WAREHOUSE_URL (unset it to use the embedded server)."
+        ) from exc
 
 
 def warehouse_url() -> str:

@@ -34,6 +34,7 @@ from tests.test_dags_run import CORRUPT, assert_sample_outcomes, file_statuses, 
 REPO = Path(__file__).resolve().parent.parent
 SERVER = os.environ.get("PCTN_AIRFLOW_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = ("127.0.0.1", 6379)
+EXPECTED = REPO / "samples" / "expected.json"
 RUN_TIMEOUT = int(os.environ.get("PCTN_CELERY_TEST_TIMEOUT", "900"))
 
 
@@ -207,16 +208,21 @@ def test_intake_runs_on_celery_workers(cluster: Cluster, fresh_warehouse_url: st
     runs = _wait("the intake runs to finish", all_finished, RUN_TIMEOUT, cluster)
     elapsed = time.monotonic() - started
     tis = cluster.query(
-        "select task_id, state, queue, run_id from task_instance where dag_id = 'pctn_intake' and state is not null"
+        "select task_id, state, queue, run_id, map_index from task_instance"
+        " where dag_id = 'pctn_intake' and state is not null"
     )
     assert all(state == "success" for _, state in runs), f"{runs}\n{tis}\n{cluster.logs()}"
     by_task: dict[str, list[str]] = {}
-    for task_id, ti_state, queue, _ in tis:
+    processed: list[str] = []  # one per file: a run with no new file maps `process` over nothing (map_index -1)
+    for task_id, ti_state, queue, _, map_index in tis:
         by_task.setdefault(task_id, []).append(ti_state)
+        if task_id == "process" and map_index >= 0:
+            processed.append(ti_state)
         assert queue == cluster.env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"]  # really went through Celery
     n_files = sum(1 for p in (cluster.home.parent / "inbox").rglob("*") if p.is_file())
-    processed = [s for s in by_task["process"] if s != "skipped"]
-    assert processed == ["success"] * (n_files - 1)  # each distinct file once, over all runs
+    # each distinct file once, over all runs; a rejected file's task ends skipped (issue 13)
+    n_rejected = sum(1 for f in json.loads(EXPECTED.read_text(encoding="utf-8"))["files"] if f["status"] == "rejected")
+    assert sorted(processed) == sorted(["success"] * (n_files - 1 - n_rejected) + ["skipped"] * n_rejected)
 
     # the intake emitted its Assets, the ones the models DAG is scheduled on (left paused here)
     events = dict(

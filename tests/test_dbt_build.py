@@ -698,3 +698,21 @@ def test_run_dbt_names_failing_nodes(built_warehouse: dict[str, object], tmp_pat
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("delete from marts.fct_quarantine_summary where rule = 'test_rule'")
+
+
+def test_mart_primary_keys_have_meaningful_names_after_rebuilds(
+    built_warehouse: dict[str, object], tmp_path: Path
+) -> None:
+    """`<table>_pkey`, not dbt's temporary `…__dbt_tmp_pkey(1)`, after the first build and a rebuild."""
+    url = str(built_warehouse["url"])
+    sql = (
+        "select t.relname, c.conname from pg_constraint c join pg_class t on t.oid = c.conrelid"
+        " join pg_namespace n on n.oid = t.relnamespace where n.nspname = 'marts' and c.contype = 'p'"
+    )
+    for build in range(2):
+        with psycopg.connect(url) as conn:
+            keys = dict(conn.execute(sql).fetchall())
+        assert "fct_indicator_values" in keys and len(keys) >= 5, keys
+        assert keys == {table: f"{table}_pkey" for table in keys}, f"build {build + 1}: {keys}"
+        if build == 0:
+            run_dbt(url, ["run", "--select", "marts"], target_path=tmp_path)

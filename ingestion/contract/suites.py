@@ -189,6 +189,20 @@ def write_all() -> list[Path]:
     return paths
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> int:
+    """`python -m ingestion.contract.suites` (make suites): write expectations/<source>_return.json."""
+    from ingestion import envhelp
+
+    envhelp.parser(
+        "python -m ingestion.contract.suites",
+        "Regenerate the GX suites (expectations/<source>_return.json) from the returns contract.\n"
+        "Sinh lại bộ kiểm tra GX từ quy định biểu mẫu. Reads no database.",
+        (),
+    ).parse_args(argv)
     for p in write_all():
         print(p)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -6,7 +6,6 @@ it; what was delivered goes to stderr.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -20,13 +19,17 @@ from ingestion.extract import (
     latest_period,
     write_extract,
 )
-from ingestion.warehouse import REPO_ROOT, warehouse_url
+from ingestion.warehouse import REPO_ROOT, WarehouseUnreachable, check_reachable, warehouse_url
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m ingestion.extract",
-        description="Bảng chỉ tiêu cho Thanh tra tỉnh / indicator extract for the provincial Inspectorate",
+    from ingestion import envhelp
+
+    parser = envhelp.parser(
+        "python -m ingestion.extract",
+        "Bảng chỉ tiêu cho Thanh tra tỉnh / indicator extract for the provincial Inspectorate.\n"
+        "Prints the workbook's path on stdout; steps and deliveries go to stderr.",
+        envhelp.EXTRACT,
     )
     parser.add_argument("--period", help="kỳ / period code, e.g. 2024-Y, 2025-9M, 2023-2026 (default: latest)")
     parser.add_argument("--out", type=Path, help="thư mục ghi / output folder (default: output/extract/<period>)")
@@ -40,20 +43,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resend", action="store_true", help="gửi lại / resend what was delivered before")
     args = parser.parse_args(argv)
 
-    url = warehouse_url()
+    def step(text: str) -> None:
+        print(f"{text} …", file=sys.stderr, flush=True)
+
     try:
+        url = warehouse_url()
+        check_reachable(url)
+        step("tìm kỳ / finding the period" if not args.period else f"kỳ / period {args.period}")
         period = args.period or latest_period(url)
+        step(f"lập bảng chỉ tiêu / building the extract of {period} from the marts")
         extract_id = build_extract(url, period)
-    except ExtractDataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (ExtractDataError, WarehouseUnreachable) as exc:
+        print(f"lỗi / error: {exc}", file=sys.stderr)
         return 2
     out = args.out or REPO_ROOT / "output" / "extract" / period
+    step(f"ghi tệp / writing the workbook and CSVs to {out}")
     workbook = write_extract(url, extract_id, out)
     print(workbook)
 
     if args.deliver is not None:
         channels = args.deliver or configured_channels()
         for channel in channels:
+            step(f"gửi / delivering on {channel}")
             try:
                 result = deliver(url, extract_id, channel, resend=args.resend)
             except DeliveryError as exc:

@@ -937,7 +937,14 @@ def _years(text: str) -> tuple[int, int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    from ingestion.envhelp import epilog
+
+    parser = argparse.ArgumentParser(
+        prog="python -m ingestion.samples.generate",
+        description=(__doc__.splitlines()[0] if __doc__ else "") + " Reads no database.",
+        epilog=epilog(()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--out", type=Path, default=REPO / "samples" / "returns")
     parser.add_argument("--expected", type=Path, default=None, help="default: <out>/../expected.json")
