@@ -110,7 +110,7 @@ def pctn_intake():
 
     @task(map_index_template="{{ file_name }}")
     def process(registration: dict) -> dict:
-        """Read → validate → load → archive / reject one registered file (bytes from the warehouse).
+        """Read (isolated) → validate → load, or reject, one registered file (bytes from the warehouse).
 
         A rejected file ends the task as *skipped* (pink in the grid, not green): the log
         gives the reason in Vietnamese and English and where the feedback file is.

