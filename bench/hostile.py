@@ -59,9 +59,13 @@ def hostile_table() -> list[str]:
         "| case | bytes | outcome | seconds | reader peak RSS MB |",
         "|---|---:|---|---:|---:|",
     ]
+    from tests.hostile_files import many_rows_csv
+
+    warm = many_rows_csv(1)
     for label, ext, build in cases():
         data = build()  # type: ignore[operator]
-        reader.close()  # a fresh child per case, so each peak is that case's own
+        reader.close()  # a fresh child per case, so each peak is that case's own ...
+        reader.read(warm, "csv", "thanhtra", b"bench-key")  # ... started and warm before the clock starts
         t = time.perf_counter()
         try:
             result = reader.read(data, ext, "thanhtra", b"bench-key")
@@ -79,31 +83,36 @@ def isolation_overhead(admin: str) -> list[str]:
     from ingestion.warehouse import ensure_database, with_database
 
     samples = Path(__file__).resolve().parent.parent / "samples" / "returns"
-    timings: dict[str, float] = {}
-    for mode in ("inprocess", "process"):
-        name = f"pctn_bench_iso_{mode}"
-        import psycopg
+    import psycopg
 
+    timings: dict[str, list[float]] = {"inprocess": [], "process": []}
+    # alternate the two modes, twice each, and keep each mode's best: the first run also pays imports
+    for i, mode in enumerate(("process", "inprocess", "process", "inprocess")):
+        name = f"pctn_bench_iso_{i}"
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f"drop database if exists {name} with (force)")
         ensure_database(admin, name)
         os.environ["PCTN_READER_ISOLATION"] = mode
         t = time.perf_counter()
         outcomes = run_intake(with_database(admin, name), samples, None, workers=1)
-        timings[mode] = time.perf_counter() - t
+        timings[mode].append(time.perf_counter() - t)
         assert len(outcomes) == 114
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")
     os.environ.pop("PCTN_READER_ISOLATION")
-    ratio = timings["process"] / timings["inprocess"]
+    best = {mode: min(ts) for mode, ts in timings.items()}
+    ratio = best["process"] / best["inprocess"]
+    runs = {mode: ", ".join(f"{t:.1f}" for t in ts) for mode, ts in timings.items()}
     return [
         "",
-        "Bundled sample (114 files), whole intake, one worker, fresh database each:",
+        "Bundled sample (114 files), whole intake, one worker, a fresh database per run, modes alternated:",
         "",
-        "| reader | seconds |",
-        "|---|---:|",
-        f"| in process (the intake before isolation) | {timings['inprocess']:.1f} |",
-        f"| isolated child (default) | {timings['process']:.1f} |",
+        "| reader | best s | runs s |",
+        "|---|---:|---|",
+        f"| in process (the intake without isolation) | {best['inprocess']:.1f} | {runs['inprocess']} |",
+        f"| isolated child (default) | {best['process']:.1f} | {runs['process']} |",
         "",
-        f"- isolation overhead: **{ratio:.2f}×** the in-process intake",
+        f"- isolation overhead: **{ratio:.2f}×** the in-process intake (best against best)",
         f"- peak RSS of the benchmark process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB",
     ]
 
