@@ -51,8 +51,9 @@ samples: venv ## regenerate the bundled sample returns (samples/returns, expecte
 suites: venv ## regenerate the GX suites (expectations/) from the contract
 	$(PY) -m ingestion.contract.suites
 
-bench: venv ## intake benchmark on 1M rows, DAG parse times
+bench: venv ## intake benchmark on 1M rows, hostile files and isolation overhead, DAG parse times
 	$(PY) -m bench.intake --rows 1000000
+	$(PY) -m bench.hostile
 	$(PY) bench/dag_parse.py
 
 docs: venv ## dbt documentation with lineage, served on http://127.0.0.1:8081
