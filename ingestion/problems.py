@@ -32,3 +32,15 @@ class RowProblem:
     severity: Literal["row", "warn"]
     reason_vi: str
     reason_en: str
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    """A non-blank row below the header that is not data: a totals, footer, note or column-number row.
+
+    Listed with its text in the feedback, so the unit sees that nothing it wrote was lost.
+    """
+
+    row_number: int
+    kind: str  # totals, footer, note, column_numbers
+    text: str
