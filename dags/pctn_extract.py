@@ -5,10 +5,12 @@ On the reporting calendar: the morning after each deadline (21 March, June,
 September, December, 07:00 Asia/Ho_Chi_Minh), for every period due on the last
 deadline before the run (e.g. on 21/06 both `YYYY-Q2` and `YYYY-6M`):
 
-1. `judge_as_of` makes sure the marts judge returns (due, late, missing) on
-   the run's date (dbt var `as_of_date`; it rebuilds `int_return_submissions`
+1. `reportable_periods` makes sure the marts judge returns (due, late, missing)
+   on the run's date (dbt var `as_of_date`; it rebuilds `int_return_submissions`
    and downstream when they were built on another day), as `pctn_missing_returns`
-   does, so the extract's data-quality sheets and the chase list agree;
+   does, so the extract's data-quality sheets and the chase list agree; and keeps
+   only the periods with at least one loaded return (the others are logged with
+   the reason and never built);
 2. `build` builds the extract from the marts and stores its files in
    `delivery.extract_files`, returning its `extract_id`;
 3. `deliver` sends it on each channel of `PCTN_DELIVERY_CHANNELS` (outbox,
@@ -19,8 +21,10 @@ deadline before the run (e.g. on 21/06 both `YYYY-Q2` and `YYYY-6M`):
 The marts are whatever `pctn_models` last built (judged on the run's date);
 an extract built again from unchanged marts is the same extract (same
 `extract_id`). **No empty delivery:** a period without any loaded return is
-not built and not delivered: `build` (and `deliver`) end *skipped* with the
-reason in Vietnamese and English, and nothing is stored, sent or logged. The
+not built and not delivered: it is dropped with its reason (Vietnamese and
+English) before `build`; with no period left, `build` and `deliver` end
+*skipped*; `build_extract` and `deliver` refuse such a period themselves too.
+Nothing is stored, sent or logged. The
 first run is the next deadline to come (no start_date, `run_immediately=False`):
 `make up` never builds or sends anything on its own when it first starts.
 
@@ -63,15 +67,30 @@ def pctn_extract():
         return codes
 
     @task
-    def judge_as_of(codes: list[str]) -> list[str]:
-        """Marts judged on the run's date (rebuilt if built on another day), as the chase list is."""
+    def reportable_periods(codes: list[str]) -> list[str]:
+        """Judge the marts on the run's date (as the chase list does); keep periods with loaded returns.
+
+        A period without any loaded return is dropped here with its reason, so it is never
+        built or delivered and does not hold up the others (a skipped mapped `build` would
+        skip every `deliver`). With none left, `build` and `deliver` end skipped.
+        """
+        from ingestion.extract import NoLoadedReturns, require_loaded_returns
         from ingestion.submissions import ensure_judged_as_of
 
-        if codes:
-            as_of = c.as_of_date(get_current_context())
-            rebuilt = ensure_judged_as_of(c.warehouse_url(), as_of)
-            print(f"as of {as_of}: {'rebuilt' if rebuilt else 'marts already judged on that date'}")
-        return codes
+        if not codes:
+            return []
+        url = c.warehouse_url()
+        as_of = c.as_of_date(get_current_context())
+        rebuilt = ensure_judged_as_of(url, as_of)
+        print(f"as of {as_of}: {'rebuilt' if rebuilt else 'marts already judged on that date'}")
+        kept = []
+        for code in codes:
+            try:
+                print(f"{code}: {require_loaded_returns(url, code)} loaded return(s)")
+                kept.append(code)
+            except NoLoadedReturns as exc:
+                print(f"{code}: skipped: {exc}")
+        return kept
 
     @task(map_index_template="{{ period_code }}", outlets=[c.EXTRACT_ASSET])
     def build(period_code: str) -> dict:
@@ -111,7 +130,7 @@ def pctn_extract():
             results.append({"channel": r.channel, "outcome": r.outcome, "delivery_id": r.delivery_id})
         return results
 
-    deliver.expand(extract=build.expand(period_code=judge_as_of(due_periods())))
+    deliver.expand(extract=build.expand(period_code=reportable_periods(due_periods())))
 
 
 pctn_extract()

@@ -118,7 +118,7 @@ def test_extract_on_a_deadline_without_returns_delivers_nothing(calendar):
     af = calendar
     assert af.dags_test("pctn_extract", MORNING_AFTER_Q1) == "success"
     states = af.task_states("pctn_extract")
-    assert states["due_periods"] == ["success"] and states["judge_as_of"] == ["success"]
+    assert states["due_periods"] == ["success"] and states["reportable_periods"] == ["success"]
     assert states["build"] == ["skipped"] and states["deliver"] == ["skipped"]
     log, extracts, outbox = delivered(af)
     assert log == [] and extracts == [] and outbox == []
@@ -128,10 +128,14 @@ def test_extract_on_a_deadline_without_returns_delivers_nothing(calendar):
     assert af.task_states("pctn_extract")["build"] == ["skipped"]
     assert delivered(af) == ([], [], [])
 
-    # control: the deadline of a period with loaded returns does deliver
+    assert xcom(af.home, "pctn_extract", "reportable_periods") == []
+
+    # control: on the 2025-Y deadline (also 2025-Q4's, which has no return) 2025-Y alone is delivered
     assert af.dags_test("pctn_extract", MORNING_AFTER_2025Y) == "success"
+    assert xcom(af.home, "pctn_extract", "reportable_periods") == ["2025-Y"]
     log, extracts, outbox = delivered(af)
-    assert ("2025-Y", "outbox", "delivered") in log and any(p.suffix == ".xlsx" for p in outbox)
+    assert log == [("2025-Y", "outbox", "delivered")] and extracts == [("2025-Y",)]
+    assert {p.parent.name for p in outbox} == {"2025-Y"} and any(p.suffix == ".xlsx" for p in outbox)
 
 
 _FIRST_RUN = r"""
