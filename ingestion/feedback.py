@@ -270,7 +270,7 @@ def display_value(problem: RowProblem, source: str | None) -> str:
 # ---------------------------------------------------------------- layout
 def _lines(text: str, width: float) -> int:
     """Lines a wrapped cell of `width` characters needs (a little pessimistic, so nothing is cut)."""
-    per_line = max(1, int(width * 1.05) - 1)
+    per_line = max(1, int(width * 1.15) - 1)
     return sum(max(1, math.ceil(len(part) / per_line)) for part in str(text).split("\n"))
 
 

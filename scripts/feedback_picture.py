@@ -24,7 +24,7 @@ DEFAULT = REPO / "output" / "feedback" / "dieutra_CA-TINH_2024-Y.phan-hoi.feedba
 NAMES = ("feedback-summary.png", "feedback-problems.png")
 
 
-def render(workbook: Path, out_dir: Path, dpi: int = 70) -> list[Path]:
+def render(workbook: Path, out_dir: Path, dpi: int = 80) -> list[Path]:
     """PNG of the first two printed pages of `workbook` in `out_dir`; returns the files written."""
     for tool in ("soffice", "pdftoppm"):
         if shutil.which(tool) is None:
