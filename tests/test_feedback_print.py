@@ -115,3 +115,60 @@ def test_feedback_names_the_unit_says_when_received_and_what_to_do(rendered):
             assert _squash(summary.reason_vi) in text, name
         elif problems and any(p.severity == "row" for p in problems):
             assert re.search(r"_v\d+\.(xlsx|csv)", step_en), f"{name}: no file name to send back: {step_en}"
+
+
+def _render(tmp_path: Path, name: str, data: bytes) -> list[str]:
+    path = tmp_path / name
+    path.write_bytes(data)
+    subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
+         "--outdir", str(tmp_path), str(path)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    return pdf_pages(path.with_suffix(".pdf"))
+
+
+def test_a_flagged_pair_names_both_columns_with_readable_amounts(rendered, sample_warehouse):
+    """Not `26212000000 / 26332000000`: both columns named, amounts with thousands separators."""
+    from ingestion.contract.sources import SOURCES
+    from ingestion.feedback import _pair_columns
+
+    checked = 0
+    with psycopg.connect(sample_warehouse.url, autocommit=True) as conn:
+        flagged = conn.execute(
+            "select f.file_name, f.source, q.rule, q.value from audit.quarantine q"
+            " join registry.files f using (file_id) where q.severity = 'warn' and q.value like '%% / %%'"
+        ).fetchall()
+    for name, source, rule, value in flagged:
+        pair = _pair_columns(source).get(rule)
+        if pair is None:
+            continue
+        text = _squash("".join(pdf_pages(rendered[name][2])))
+        for column, raw in zip(pair, value.split(" / "), strict=True):
+            col = SOURCES[source].column(column)
+            shown = f"{int(float(raw)):,}".replace(",", ".") if col.type in ("money", "count") else raw
+            assert _squash(f"{col.header_vi}: {shown}") in text, (name, column, shown)
+        assert _squash(value) not in text, f"{name}: the raw pair is shown"
+        checked += 1
+    assert checked >= 3, "the sample flags several pairs (expected.json)"
+
+
+def test_rows_not_read_as_data_are_listed_with_their_text(tmp_path):
+    from ingestion.feedback import build_feedback
+    from ingestion.problems import SkippedRow
+
+    summary = FeedbackSummary("truyto_VKS-TINH_2025-Y.xlsx", "truyto", "VKS-TINH", "2025-Y", "loaded", 3, 3, 0, 0)
+    skipped = [
+        SkippedRow(9, "column_numbers", "(1) (2) (3) (4)"),
+        SkippedRow(14, "note", "Ghi chú: số liệu tính đến ngày 14/12/2025"),
+        SkippedRow(15, "totals", "Tổng cộng 3 vụ"),
+        SkippedRow(18, "footer", "Người lập biểu"),
+    ]
+    text = _squash("".join(_render(tmp_path, "with_skipped.xlsx", build_feedback(summary, [], skipped))))
+    assert "Dòngkhôngđọclàsốliệu/Rowsnotreadasdata" in text
+    for row, label in ((9, "Column-number row"), (14, "Note"), (15, "Totals row"), (18, "Footer")):
+        assert _squash(f"Dòng / Row {row}:") in text and _squash(label) in text
+    assert all(_squash(s.text) in text for s in skipped)
+    assert _squash(unit_name("VKS-TINH")) in text and "Khôngcầnlàmgìthêm." in text  # receipt: nothing to do
+    empty = _squash("".join(_render(tmp_path, "without.xlsx", build_feedback(summary, []))))
+    assert "Khôngcó:" in empty and "None:" in empty
