@@ -365,6 +365,10 @@ def build_feedback(
             ws.write_string(row, 1, s.text, wrap)
             _fit_row(ws, row, [(first, widths[0]), (s.text, widths[1])])
             row += 1
+    elif summary.status == "rejected":
+        none = "Không áp dụng: tệp bị từ chối, không dòng nào được đọc. / Not applicable: the file was refused."
+        ws.merge_range(row, 0, row, 1, none, value)
+        _fit_row(ws, row, [(none, sum(widths))])
     else:
         none = (
             "Không có: mọi dòng dưới tiêu đề đều được đọc là số liệu. / "

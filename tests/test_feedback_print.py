@@ -112,7 +112,7 @@ def test_feedback_names_the_unit_says_when_received_and_what_to_do(rendered):
         if summary.unit_code in units():
             assert _squash(unit_name(summary.unit_code)) in text, f"{name}: unit's full name missing"
         if summary.status == "rejected":
-            assert _squash(summary.reason_vi) in text, name
+            assert _squash(summary.reason_vi) in text and "Khôngápdụng:" in text, name
         elif problems and any(p.severity == "row" for p in problems):
             assert re.search(r"_v\d+\.(xlsx|csv)", step_en), f"{name}: no file name to send back: {step_en}"
 
@@ -148,7 +148,8 @@ def test_a_flagged_pair_names_both_columns_with_readable_amounts(rendered, sampl
             col = SOURCES[source].column(column)
             shown = f"{int(float(raw)):,}".replace(",", ".") if col.type in ("money", "count") else raw
             assert _squash(f"{col.header_vi}: {shown}") in text, (name, column, shown)
-        assert _squash(value) not in text, f"{name}: the raw pair is shown"
+        if any(len(raw) > 3 for raw in value.split(" / ")):  # `0 / 1` also occurs inside any date
+            assert _squash(value) not in text, f"{name}: the raw pair is shown"
         checked += 1
     assert checked >= 3, "the sample flags several pairs (expected.json)"
 
