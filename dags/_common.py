@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from airflow.sdk import Asset, AssetAlias, AssetAny, BaseHook, Variable
+from airflow.sdk import Asset, AssetAlias, AssetAny, BaseHook, CronTriggerTimetable, Variable
 from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
 from airflow.sdk.exceptions import AirflowNotFoundException
 
@@ -43,6 +43,20 @@ DBT_TARGET = "default"  # dbt_project/profiles.yml
 # Every return is due on the 20th of Mar/Jun/Sep/Dec (seed `reporting_periods.due_date`):
 # the extract and the missing-returns list run the next morning, local time.
 REPORTING_CALENDAR_CRON = "0 7 21 3,6,9,12 *"
+
+
+def reporting_calendar() -> CronTriggerTimetable:
+    """The calendar DAGs' schedule: the morning after each deadline, never "at once".
+
+    With a start_date in the past and catchup off, Airflow's CronTriggerTimetable runs the
+    latest past cron point as soon as a DAG is unpaused (`make up`'s first start built and
+    delivered 2026-9M and 2026-Q3 extracts of empty tables that way). Those DAGs therefore
+    have no start_date, and `run_immediately=False` makes the first run the next deadline to
+    come. A missed deadline is caught up by `airflow backfill create` or a manual run.
+    """
+    return CronTriggerTimetable(REPORTING_CALENDAR_CRON, timezone=TIMEZONE, run_immediately=False)
+
+
 INTAKE_CRON = "*/15 * * * *"
 
 
@@ -273,6 +287,13 @@ def run_date(context) -> dt.datetime:
     """The date a run stands for: its logical date (scheduled, backfill, `dags test`), else when it ran."""
     run = context["dag_run"]
     return run.logical_date or run.run_after
+
+
+def as_of_date(context) -> dt.date:
+    """The day returns are judged on (due, late, missing): the run's date in Thanh Hóa."""
+    from ingestion.submissions import local_date
+
+    return local_date(run_date(context))
 
 
 def periods_due(run_after: dt.datetime, period_code: str | None = None) -> list[str]:

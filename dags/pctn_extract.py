@@ -5,16 +5,28 @@ On the reporting calendar: the morning after each deadline (21 March, June,
 September, December, 07:00 Asia/Ho_Chi_Minh), for every period due on the last
 deadline before the run (e.g. on 21/06 both `YYYY-Q2` and `YYYY-6M`):
 
-1. `build` builds the extract from the marts and stores its files in
+1. `reportable_periods` makes sure the marts judge returns (due, late, missing)
+   on the run's date (dbt var `as_of_date`; it rebuilds `int_return_submissions`
+   and downstream when they were built on another day), as `pctn_missing_returns`
+   does, so the extract's data-quality sheets and the chase list agree; and keeps
+   only the periods with at least one loaded return (the others are logged with
+   the reason and never built);
+2. `build` builds the extract from the marts and stores its files in
    `delivery.extract_files`, returning its `extract_id`;
-2. `deliver` sends it on each channel of `PCTN_DELIVERY_CHANNELS` (outbox,
+3. `deliver` sends it on each channel of `PCTN_DELIVERY_CHANNELS` (outbox,
    sftp, email; default outbox) and logs it in `delivery.deliveries`. A period
    already delivered on a channel is skipped there, so a rerun or a backfill
    never duplicates a delivery; a failed send is retried with back-off.
 
-The marts are whatever `pctn_models` last built; an extract built again from
-unchanged marts is the same extract (same `extract_id`). A period without
-data in the marts fails its own task, not the others.
+The marts are whatever `pctn_models` last built (judged on the run's date);
+an extract built again from unchanged marts is the same extract (same
+`extract_id`). **No empty delivery:** a period without any loaded return is
+not built and not delivered: it is dropped with its reason (Vietnamese and
+English) before `build`; with no period left, `build` and `deliver` end
+*skipped*; `build_extract` and `deliver` refuse such a period themselves too.
+Nothing is stored, sent or logged. The
+first run is the next deadline to come (no start_date, `run_immediately=False`):
+`make up` never builds or sends anything on its own when it first starts.
 
 Params: `period_code` pins one period (manual run), `channels` overrides the
 channel list, `resend` sends the first delivery's files again.
@@ -26,13 +38,12 @@ Backfill a year: `airflow backfill create --dag-id pctn_extract --from-date 2025
 from __future__ import annotations
 
 import _common as c
-from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.sdk import Param, dag, get_current_context, task
 
 
 @dag(
     dag_id="pctn_extract",
-    schedule=CronTriggerTimetable(c.REPORTING_CALENDAR_CRON, timezone=c.TIMEZONE),
-    start_date=c.START_DATE,
+    schedule=c.reporting_calendar(),  # no start_date: the first run is the next deadline
     catchup=False,
     max_active_runs=1,
     default_args=c.default_args(),
@@ -55,20 +66,53 @@ def pctn_extract():
         print(f"periods: {codes}")
         return codes
 
+    @task
+    def reportable_periods(codes: list[str]) -> list[str]:
+        """Judge the marts on the run's date (as the chase list does); keep periods with loaded returns.
+
+        A period without any loaded return is dropped here with its reason, so it is never
+        built or delivered and does not hold up the others (a skipped mapped `build` would
+        skip every `deliver`). With none left, `build` and `deliver` end skipped.
+        """
+        from ingestion.extract import NoLoadedReturns, require_loaded_returns
+        from ingestion.submissions import ensure_judged_as_of
+
+        if not codes:
+            return []
+        url = c.warehouse_url()
+        as_of = c.as_of_date(get_current_context())
+        rebuilt = ensure_judged_as_of(url, as_of)
+        print(f"as of {as_of}: {'rebuilt' if rebuilt else 'marts already judged on that date'}")
+        kept = []
+        for code in codes:
+            try:
+                print(f"{code}: {require_loaded_returns(url, code)} loaded return(s)")
+                kept.append(code)
+            except NoLoadedReturns as exc:
+                print(f"{code}: skipped: {exc}")
+        return kept
+
     @task(map_index_template="{{ period_code }}", outlets=[c.EXTRACT_ASSET])
     def build(period_code: str) -> dict:
         """Build from the marts and store in `delivery.extract_files`; same marts, same extract_id."""
-        from ingestion.extract import build_extract
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from ingestion.extract import NoLoadedReturns, build_extract
 
         get_current_context()["period_code"] = period_code
-        extract_id = build_extract(c.warehouse_url(), period_code)
+        try:
+            extract_id = build_extract(c.warehouse_url(), period_code)
+        except NoLoadedReturns as exc:  # nothing to report: skip, do not send an empty extract
+            raise AirflowSkipException(str(exc)) from exc
         print(f"{period_code}: extract {extract_id}")
         return {"period_code": period_code, "extract_id": extract_id}
 
     @task(map_index_template="{{ period_code }}")
     def deliver(extract: dict) -> list[dict]:
         """Send the stored files on each channel; a channel already served is skipped (no duplicate)."""
-        from ingestion.extract import DeliveryError, configured_channels
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from ingestion.extract import DeliveryError, NoLoadedReturns, configured_channels
         from ingestion.extract import deliver as deliver_extract
 
         ctx = get_current_context()
@@ -78,13 +122,15 @@ def pctn_extract():
         for channel in channels:
             try:
                 r = deliver_extract(c.warehouse_url(), extract["extract_id"], channel, resend=ctx["params"]["resend"])
+            except NoLoadedReturns as exc:  # an empty extract stored before the guard: never sent
+                raise AirflowSkipException(str(exc)) from exc
             except DeliveryError as exc:  # logged in delivery.deliveries; the channel may be back later
                 raise c.TransientError(f"{extract['period_code']} on {channel}: {exc}") from exc
             print(f"{r.period_code} on {r.channel}: {r.outcome} (extract {r.extract_id}, to {r.recipient})")
             results.append({"channel": r.channel, "outcome": r.outcome, "delivery_id": r.delivery_id})
         return results
 
-    deliver.expand(extract=build.expand(period_code=due_periods()))
+    deliver.expand(extract=build.expand(period_code=reportable_periods(due_periods())))
 
 
 pctn_extract()

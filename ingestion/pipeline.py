@@ -298,6 +298,9 @@ def _store(
             reject_code=outcome.reject_code,
             reason_vi=outcome.reason_vi,
             reason_en=outcome.reason_en,
+            received_at=conn.execute(
+                "select received_at from registry.files where file_id = %s", (file_id,)
+            ).fetchone()[0],
         )
         feedback = build_feedback(summary, problems, skipped)
         conn.execute(

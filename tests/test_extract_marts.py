@@ -518,9 +518,7 @@ class SampleMarts:
         out = []
         file_id = 1000
         for code in self.codes:
-            p = self.periods[code]
-            if p["period_kind"] not in ("Q1", "Q2", "Q3", "Q4"):
-                continue
+            p = self.periods[code]  # every period is a return of its own, cumulative ones too
             due = date.fromisoformat(p["due_date"])
             end = date.fromisoformat(p["end_date"])
             for source, agencies in SOURCE_AGENCIES.items():

@@ -6,6 +6,7 @@ warehouse, `delivery` schema) -> `delivery` (outbox, SFTP, email; delivery log).
 
 Building and delivering are separate steps joined only by `extract_id`, so they may run
 as two Airflow tasks on different workers: the bytes travel through the warehouse.
+Both refuse a period without loaded returns (`guards`): no empty extract is ever sent.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ingestion.extract.delivery import (
     deliver,
     delivery_log,
 )
+from ingestion.extract.guards import NoLoadedReturns, require_loaded_returns
 from ingestion.extract.manifest import ExtractFile, build_manifest, render_manifest
 from ingestion.extract.queries import ExtractDataError
 from ingestion.extract.workbook import BuildInfo, render_workbook
@@ -79,8 +81,10 @@ def build_extract(
     rebuilt: its files, already perhaps delivered, stay the reference for that state of
     the marts. `built_at` (default: now) and the dbt invocation id are recorded in the
     workbook and the manifest; given the same marts and the same values the bytes are
-    identical.
+    identical. A period without any loaded return raises `NoLoadedReturns` before
+    anything is read or stored (no empty extract).
     """
+    require_loaded_returns(url, period_code)
     built = (built_at or datetime.now(UTC)).replace(microsecond=0)
     if built.tzinfo is None:
         built = built.replace(tzinfo=UTC)
@@ -149,6 +153,7 @@ __all__ = [
     "DeliveryError",
     "DeliveryResult",
     "ExtractDataError",
+    "NoLoadedReturns",
     "build_extract",
     "configured_channels",
     "deliver",

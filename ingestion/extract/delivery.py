@@ -14,8 +14,10 @@ Airflow connections (README, "Indicator extracts"):
 
 Once per channel: the check and the log row happen under a transaction-level
 advisory lock on (period, channel), so two workers cannot both deliver; a partial
-unique index backs it up. A resend sends the files of the first delivery of that
-period on that channel, byte for byte, from the warehouse, never a rebuilt version.
+unique index backs it up. A period without loaded returns is never sent
+(`guards.NoLoadedReturns`), even if an empty extract of it was stored before the guard.
+A resend sends the files of the first delivery of that period on that channel, byte for
+byte, from the warehouse, never a rebuilt version.
 """
 
 from __future__ import annotations
@@ -239,10 +241,14 @@ def deliver(
     delivered on this channel, it is a first delivery of `extract_id`. A failed send is
     logged with outcome `failed` and raised as `DeliveryError` (so Airflow retries it).
     """
+    from ingestion.extract.guards import require_loaded_returns
+
     ch = make_channel(channel, env)
     with psycopg.connect(url, autocommit=True) as conn:
         ensure_schema(conn)
         period_code = load_extract(conn, extract_id).period_code
+    require_loaded_returns(url, period_code)  # before any send or log row: no empty delivery
+    with psycopg.connect(url, autocommit=True) as conn:
         failure: Exception | None = None
         with conn.transaction():
             conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"pctn.delivery:{period_code}:{channel}",))

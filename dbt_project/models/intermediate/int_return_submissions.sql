@@ -1,10 +1,12 @@
 {#- Returns expected and received, one row per source x unit x period.
     Expected: every unit valid on the period's end date whose agency sends that
     source, for the period kinds in var('expected_period_kinds'), from the first
-    report year with any file up to the periods already due on the latest day a
-    file arrived (no now(): the same registry always gives the same answer).
-    Timeliness is judged on the first version received; the file shown is the
-    current (loaded) version, else the latest file received. -#}
+    report year with any file (else the as-of year) up to the periods whose
+    deadline has passed on the as-of date (macro as_of_date: the run's date, not
+    the data's, so the morning after a deadline with nothing received lists every
+    unit). Timeliness is judged on the first version received; the file shown is
+    the current (loaded) version, else the latest file received. Files are the
+    registry as it stands: a backfill as of an old date still sees later files. -#}
 with
 
 files as (
@@ -34,8 +36,11 @@ placed_files as (
 
 horizon as (
     select
-        max(received_on) as as_of_date,
-        min(report_year) as first_year
+        {{ as_of_date() }} as as_of_date,
+        coalesce(
+            min(report_year),
+            cast(extract(year from {{ as_of_date() }}) as integer)
+        ) as first_year
     from placed_files
 ),
 
@@ -49,7 +54,7 @@ expected_periods as (
                 '{{ kind }}'{{ "," if not loop.last }}
             {%- endfor %}
         )
-        and periods.due_date <= horizon.as_of_date
+        and periods.due_date < horizon.as_of_date
         and periods.report_year >= horizon.first_year
 ),
 
@@ -133,6 +138,7 @@ final as (
         expected.unit_code is not null as expected,
         coalesce(received.first_received_at, received.last_received_at) as received_at,
         current_files.file_id,
+        horizon.as_of_date,
         case
             when received.has_accepted_file and received.first_received_on <= periods.due_date then 'on_time'
             when received.has_accepted_file then 'late'
@@ -166,6 +172,7 @@ final as (
         on current_files.file_id = quarantined_rows.file_id
     left join periods
         on grid.period_code = periods.period_code
+    cross join horizon
 )
 
 select * from final
