@@ -13,7 +13,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test venv lint format samples suites bench docs up down clean
+.PHONY: run test venv lint format samples suites bench docs up down clean office pictures
 
 $(STAMP): requirements.txt constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -51,6 +51,14 @@ suites: venv
 bench: venv
 	$(PY) -m bench.intake --rows 1000000
 	$(PY) bench/dag_parse.py
+
+## make office: LibreOffice, poppler and the print fonts (Debian packages) the PDF checks and pictures use
+office:
+	bash scripts/install_office.sh
+
+## make pictures: README images of the extract's and the yearly draft's first pages, from the sample (make run)
+pictures: office run
+	bash scripts/pictures.sh "$${PCTN_OUTPUT_DIR:-output}/extract/$$(ls "$${PCTN_OUTPUT_DIR:-output}/extract" | sort | tail -n 1)" docs/img
 
 ## make docs: dbt documentation with lineage, served on http://127.0.0.1:8081
 docs: venv
