@@ -604,3 +604,48 @@ def test_cli_writes_the_latest_period_and_prints_its_path(
     outbox = tmp_path / "outbox" / "2025-Y"
     assert (outbox / "pctn_indicators_2025-Y.xlsx").read_bytes() == Path(printed).read_bytes()
     assert (outbox / "pctn_bao_cao_danh_gia_2025-Y.docx").is_file()
+
+
+# --- layout and charts --------------------------------------------------------------------------------
+
+
+def test_number_formats_and_print_layout(year_extract: Path) -> None:
+    wb = openpyxl.load_workbook(year_extract)
+    ws = wb["Báo cáo - Report"]
+    h = header_at(ws, "Chỉ tiêu / Indicator")
+    header = [c.value for c in ws[h]]
+    value_col = header.index("Kỳ này (2025) / This period") + 1
+    formats = {
+        ws.cell(row=r, column=len([x for x in header if x])).value: ws.cell(row=r, column=value_col).number_format
+        for r in range(h + 1, ws.max_row + 1)
+    }
+    assert formats["DET_VIOLATION_VND"] == "#,##0" and formats["REC_ADMIN_RATE"] == "0.0%"
+    assert formats["DET_CASES_NEW"] == "#,##0"
+    for sheet in wb.worksheets:
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9, sheet.title
+        assert sheet.page_setup.fitToWidth in (None, 1) and sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert "2025-Y" in sheet.oddHeader.right.text and "&P" in sheet.oddFooter.right.text
+        assert "THANH TRA TỈNH THANH HÓA" in sheet.oddHeader.left.text
+    for name in ("Chất lượng dữ liệu - Quality", "Phụ lục - Annex", "Định nghĩa - Definitions"):
+        sheet = wb[name]
+        h = header_at(sheet, sheet.cell(row=6, column=1).value)
+        assert sheet.print_title_rows == f"${h}:${h}" and sheet.freeze_panes == f"B{h + 1}", name
+        assert sheet.page_setup.fitToHeight == 0
+    assert wb.properties.created == BUILT_AT.replace(tzinfo=None) and "2025-Y" in wb.properties.title
+
+
+def test_native_charts_read_the_trends_sheet(year_extract: Path) -> None:
+    with zipfile.ZipFile(year_extract) as z:
+        charts = sorted(n for n in z.namelist() if n.startswith("xl/charts/chart"))
+        xml = [z.read(n).decode("utf-8") for n in charts]
+        drawings = [z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("xl/worksheets/_rels/")]
+    assert len(xml) == 2
+    recovery, detection = xml
+    ratios = [r for r in _seed("indicators") if r["indicator_group"] == "recovery" and r["unit"] == "ratio"]
+    channels = [r for r in _seed("indicators") if r["indicator_code"].startswith("DET_CASES_NEW_")]
+    assert "<c:lineChart>" in recovery and "Asset recovery rates by year" in recovery
+    assert recovery.count("<c:ser>") == len(ratios)
+    assert "'Xu hướng - Trends'!$C$" in recovery and '<c:numFmt formatCode="0%"' in recovery
+    assert "<c:barChart>" in detection and '<c:grouping val="stacked"/>' in detection
+    assert detection.count("<c:ser>") == len(channels)
+    assert sum("drawing" in d for d in drawings) == 1  # on one sheet: the trends

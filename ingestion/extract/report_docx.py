@@ -168,7 +168,7 @@ def _heading_block(doc: Any, info: BuildInfo) -> None:
 
     table = doc.add_table(rows=1, cols=2)
     _no_borders(table)
-    _widths(table, [Cm(6.0), Cm(10.0)])
+    _widths(table, [Cm(7.0), Cm(9.0)])
     _centered(table.cell(0, 0), [(ISSUER, {"bold": True}), (DOCUMENT_NUMBER, {})])
     _centered(
         table.cell(0, 1),
@@ -248,7 +248,7 @@ def _section_table(doc: Any, data: MartData, group: str) -> None:
             "Chỉ tiêu",
             "Đơn vị tính",
             str(p.report_year) if p.is_year else p.code,
-            "Năm trước" if p.is_year else "Cùng kỳ",
+            str(p.report_year - 1) if p.is_year else f"Cùng kỳ {p.report_year - 1}",
         ]
         body = [
             [
@@ -263,8 +263,8 @@ def _section_table(doc: Any, data: MartData, group: str) -> None:
 
     table = doc.add_table(rows=1 + len(body), cols=len(header))
     table.style = "Table Grid"
-    rest = (16.0 - 6.0 - 2.0) / (len(header) - 2)
-    _widths(table, [Cm(6.0), Cm(2.0), *(Cm(rest) for _ in header[2:])])
+    rest = (16.0 - 6.0 - 2.4) / (len(header) - 2)
+    _widths(table, [Cm(6.0), Cm(2.4), *(Cm(rest) for _ in header[2:])])
     for j, text in enumerate(header):
         cell = table.cell(0, j)
         cell.text = text

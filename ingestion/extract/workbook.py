@@ -70,7 +70,7 @@ KIND_FORMATS = {
     "date": "dd/mm/yyyy",
     "datetime": "dd/mm/yyyy hh:mm",
 }
-MAX_WIDTH = {"longtext": 40, "text": 22, "code": 20}
+MAX_WIDTH = {"longtext": 40, "text": 22, "code": 34}
 LINE_HEIGHT = 15  # points per line of 11 pt text
 HEADER_BG = "#DCE6F1"
 GRIDLINES = {"visible": True, "line": {"color": "#D9D9D9"}}
