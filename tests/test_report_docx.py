@@ -150,9 +150,17 @@ def test_year_sentences_state_the_marts_figures(sample_warehouse: Any, drafts: d
                 if m["previous"]:
                     allowed.append((abs((m["value"] - m["previous"]) / m["previous"]), 100))
         allowed += [(q, 1) for q in quality] + [(link, 100)]
+        pairs = [
+            (m["value"], m["previous"], 100 if m["unit"] == "ratio" else 1)
+            for m in mine
+            if m["value"] is not None and m["previous"] is not None
+        ]
         for paragraph in text[section]:
-            if paragraph.startswith("Chỉ tiêu"):
-                continue
+            # "<figure> <unit>, tăng … so với năm 2024 (<last year's figure>)": this year's and last year's
+            # figure of one indicator, in that order
+            for x, y in re.findall(r"([\d.,]+)(?: %| [^\s,]+)?, (?:tăng|giảm|bằng)[^()]*\(([\d.,]+)", paragraph):
+                assert any(close(vn(x), v, s) and close(vn(y), p, s) for v, p, s in pairs), (x, y, paragraph)
+                checked += 1
             for token in NUMBER.findall(paragraph.replace("353–359", "")):
                 assert any(close(vn(token), v, s) for v, s in allowed), (section, token, paragraph)
                 checked += 1
