@@ -295,7 +295,7 @@ def _signature(doc: Any) -> None:
 def render_report(data: MartData, info: BuildInfo) -> bytes:
     """The draft as .docx bytes; the same marts and build time give the same bytes."""
     from docx import Document
-    from docx.shared import Cm, Pt
+    from docx.shared import Cm, Pt, RGBColor
 
     doc = Document()
     section = doc.sections[0]
@@ -305,6 +305,11 @@ def render_report(data: MartData, info: BuildInfo) -> bytes:
     style = doc.styles["Normal"]
     style.font.name = FONT
     style.font.size = Pt(13)
+    heading = doc.styles["Heading 2"]  # section headings as an administrative text has them: bold, black
+    heading.font.name = FONT
+    heading.font.size = Pt(13)
+    heading.font.bold = True
+    heading.font.color.rgb = RGBColor(0, 0, 0)
     props = doc.core_properties
     code = info.period.code
     props.title = f"Báo cáo đánh giá PCTN (dự thảo), kỳ {code}"

@@ -401,7 +401,7 @@ def _block_row_height(block: Block, widths: list[int], row: TableRow) -> float:
     for column, w, value in zip(block.columns, widths, row.cells, strict=False):
         if column.kind in ("longtext", "text") and isinstance(value, str):
             lines = max(lines, _wrapped_lines(value, w))
-    return LINE_HEIGHT * lines + (2 if lines > 1 else 0) if lines > 1 else LINE_HEIGHT
+    return LINE_HEIGHT * lines + 2 if lines > 1 else LINE_HEIGHT
 
 
 def _write_blocks(ws: Worksheet, fmts: _Formats, table: Table, widths: list[int], first_row: int) -> int:
