@@ -188,7 +188,7 @@ def _title(doc: Any, data: MartData) -> None:
     p = data.period
     if p.is_phase:
         first, last = narrative.covered_years(data)
-        what = f"Sơ kết {period_title(p)}: kết quả thực hiện {first}–{last}"
+        what = f"Kết quả thực hiện các năm {first}–{last} thuộc {period_title(p)},"
     else:
         what = f"Đánh giá kết quả thực hiện {period_title(p)}"
     lines = [

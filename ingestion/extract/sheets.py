@@ -178,7 +178,8 @@ def fmt_date(d: date) -> str:
 def period_title(period: ReportingPeriod) -> str:
     """What the period is called in a document title: `năm 2025`, `9 tháng năm 2025`, a phase's name."""
     if period.is_phase:
-        return period.name_vi or f"giai đoạn {period.code}"
+        name = period.name_vi or f"giai đoạn {period.code}"
+        return name[:1].lower() + name[1:]
     words = {
         "Y": "năm",
         "9M": "9 tháng năm",
