@@ -283,9 +283,9 @@ def workbook_pdf(drafts: dict[str, Path], tmp_path_factory: pytest.TempPathFacto
 
 def test_the_2025_extract_prints_on_28_pages(workbook_pdf: tuple[Path, list[str]]) -> None:
     """28 A4 landscape pages, one page wide, on the sample:
-    1 document page (heading, 16 headline indicators, signatures: fit to one page);
+    1 document page (heading, 13 headline indicators, signatures: fit to one page);
     7 of agencies and units × indicators (detection 2, handling 3, recovery 2: one block per
-    agency, a block never split); 5 of data quality (176 units, one line each); 9 of annex
+    agency, a block never split); 5 of data quality (177 units, one line each); 9 of annex
     (382 missing, late or rejected returns, one line each); 1 of quarantine; 3 of trends
     (the table on 2, the charts on their own); 2 of definitions (32 indicators with formulas).
     """
