@@ -23,7 +23,10 @@ from ingestion.transform import DBT_PROJECT_DIR, run_dbt
 INTERFACE_COLUMNS: dict[str, list[str]] = {
     "dim_indicators": [
         "indicator_code", "indicator_group", "name_vi", "name_en", "unit", "formula_vi", "formula_en",
-        "direction", "default_scope", "is_additive", "sort_order",
+        "direction", "default_scope", "is_additive", "sort_order", "is_headline", "group_order", "display_order",
+    ],
+    "dim_strategy_phases": [
+        "phase_code", "name_vi", "name_en", "start_year", "end_year", "regime", "start_date", "end_date",
     ],
     "dim_reporting_units": [
         "unit_code", "agency_code", "agency_name_vi", "unit_level", "area_code", "unit_name_vi",
@@ -40,9 +43,17 @@ INTERFACE_COLUMNS: dict[str, list[str]] = {
     ],
     "fct_yearly_evaluation": [
         "indicator_code", "report_year", "unit_code", "unit_level", "scope", "value", "previous_value",
-        "change_abs", "change_pct", "target_value", "target_met",
+        "change_abs", "change_pct", "change_points", "target_value", "target_met",
     ],
-    "fct_phase_totals": ["indicator_code", "phase_code", "unit_code", "scope", "value", "years_covered"],
+    "fct_phase_totals": [
+        "indicator_code", "phase_code", "unit_code", "unit_level", "agency_code", "unit_name_vi", "scope", "value",
+        "years_covered", "first_year_covered", "last_year_covered",
+    ],
+    "fct_indicator_comparisons": [
+        "indicator_code", "period_code", "report_year", "unit_code", "unit_level", "agency_code", "unit_name_vi",
+        "restatement", "scope", "value", "numerator", "denominator", "previous_period_code", "previous_value",
+        "change_abs", "change_pct", "change_points",
+    ],
     "fct_return_submissions": [
         "source", "unit_code", "period_code", "due_date", "expected", "received_at", "file_id", "status",
         "rows_read", "rows_loaded", "rows_quarantined",

@@ -27,7 +27,7 @@ import asyncssh
 import psycopg
 import pytest
 from aiosmtpd.controller import Controller
-from test_extract_marts import sample_marts_database
+from test_extract_marts import clone_of
 
 from ingestion.extract import (
     DeliveryError,
@@ -45,8 +45,9 @@ SFTP_USER, SFTP_PASSWORD = "thanhtra", "s3cret-for-tests"
 
 
 @pytest.fixture()
-def marts_url() -> Iterator[str]:
-    with sample_marts_database() as url:
+def marts_url(sample_warehouse: Any) -> Iterator[str]:
+    """A copy of the sample's real warehouse (dbt-built marts), so each test's delivery log starts empty."""
+    with clone_of(sample_warehouse.url) as url:
         yield url
 
 
@@ -217,7 +218,7 @@ def test_resend_sends_the_same_bytes_after_the_marts_changed(
         p.unlink()
 
     with psycopg.connect(marts_url, autocommit=True) as conn:
-        conn.execute("update marts.fct_indicator_values set value = value + 7 where period_code = '2024-Y'")
+        conn.execute("update marts.fct_indicator_comparisons set value = value + 7 where period_code = '2024-Y'")
     rebuilt = build_extract(marts_url, "2024-Y", built_at=datetime(2025, 3, 1, tzinfo=UTC))
     assert rebuilt != extract_id
     assert stored(marts_url, rebuilt) != stored(marts_url, extract_id)
@@ -232,7 +233,7 @@ def test_resend_sends_the_same_bytes_after_the_marts_changed(
     assert log[0]["files"] == log[1]["files"]
 
 
-def test_email_carries_the_workbook_and_manifest(
+def test_email_carries_the_workbook_the_draft_and_the_manifest(
     marts_url: str, extract_id: int, smtp_server: tuple[_Inbox, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     inbox, port = smtp_server
@@ -254,7 +255,8 @@ def test_email_carries_the_workbook_and_manifest(
     assert "2024-Y" in str(message["Subject"])
     attachments = {part.get_filename(): part.get_payload(decode=True) for part in message.iter_attachments()}
     files = stored(marts_url, extract_id)
-    expected = {n: c for n, c in files.items() if n.endswith((".xlsx", "_manifest.json"))}
+    expected = {n: c for n, c in files.items() if n.endswith((".xlsx", ".docx", "_manifest.json"))}
+    assert "pctn_bao_cao_danh_gia_2024-Y.docx" in expected
     assert attachments == expected
     body = message.get_body(("html",))
     assert body is not None and sha(expected["pctn_indicators_2024-Y.xlsx"]) in body.get_content()

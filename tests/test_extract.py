@@ -1,7 +1,9 @@
-"""The extract: every number read back from the workbook and the CSVs equals the marts.
+"""The extract: the workbook (an official document), its CSVs and the manifest, read back
+and compared with the marts of the sample's real `dbt build`, cell by cell.
 
-Runs on the sample marts (tests/test_extract_marts.py) in a scratch database of the
-test server; the comparisons query the marts with their own SQL, not the extract's.
+The comparisons query the marts with SQL of their own, not the extract's; the headline
+list is read from the seed file. Tests that need the marts changed work on a clone of
+the sample database (`clone_of`, tests/test_extract_marts.py).
 """
 
 from __future__ import annotations
@@ -11,10 +13,7 @@ import hashlib
 import io
 import json
 import re
-import shutil
-import subprocess
 import zipfile
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -24,177 +23,325 @@ import openpyxl
 import psycopg
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
-from test_extract_marts import sample_marts_database
+from test_extract_marts import _seed, clone_of, fetch
 
-from ingestion.extract import (
-    ExtractDataError,
-    build_extract,
-    latest_period,
-    write_extract,
-)
+from ingestion.extract import ExtractDataError, build_extract, latest_period, write_extract
 from ingestion.extract.__main__ import main as extract_main
 from ingestion.extract.csvs import csv_value, neutralise
-from ingestion.extract.workbook import HEADER_ROW
 
-BUILT_AT = datetime(2025, 1, 6, 1, 30, tzinfo=UTC)
-HEADER = HEADER_ROW + 1  # openpyxl rows are 1-based
+BUILT_AT = datetime(2026, 1, 6, 1, 30, tzinfo=UTC)
 SHEETS = [
-    "Tổng hợp - Summary",
+    "Báo cáo - Report",
     "Phát hiện - Detection",
     "Xử lý - Handling",
     "Thu hồi tài sản - Recovery",
     "Chất lượng dữ liệu - Quality",
+    "Phụ lục - Annex",
     "Dữ liệu cách ly - Quarantine",
     "Xu hướng - Trends",
     "Định nghĩa - Definitions",
 ]
-LEVEL = {"province": "Tỉnh / Province", "agency": "Ngành / Agency", "unit": "Đơn vị / Unit"}
-SCOPE = {"corruption": "Tham nhũng / Corruption", "position": "Chức vụ / Position crimes", "all": "Tất cả / All"}
+GROUP_SHEETS = {
+    "detection": "Phát hiện - Detection",
+    "handling": "Xử lý - Handling",
+    "recovery": "Thu hồi tài sản - Recovery",
+}
+UNIT_WORDS = {
+    "cases": "vụ",
+    "persons": "người",
+    "inspections": "cuộc",
+    "vnd": "đồng",
+    "m2": "m²",
+    "ratio": "tỷ lệ",
+    "days": "ngày",
+    "returns": "báo cáo",
+    "rows": "dòng",
+}
 
 
 @pytest.fixture(scope="module")
-def marts_url() -> Iterator[str]:
-    with sample_marts_database() as url:
-        yield url
+def url(sample_warehouse: Any) -> str:
+    return sample_warehouse.url
 
 
 @pytest.fixture(scope="module")
-def year_extract(marts_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The 2024-Y extract written to a folder; returns the workbook path."""
-    extract_id = build_extract(marts_url, "2024-Y", built_at=BUILT_AT, dbt_invocation_id="test-run-1")
-    return write_extract(marts_url, extract_id, tmp_path_factory.mktemp("extract-2024-Y"))
-
-
-def fetch(url: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
-    with psycopg.connect(url) as conn:
-        return conn.execute(sql, params).fetchall()
-
-
-def table(ws: Worksheet) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Header and data rows of a sheet, as openpyxl reads them back."""
-    rows = list(ws.iter_rows(min_row=HEADER, values_only=True))
-    return list(rows[0]), [tuple(r) for r in rows[1:]]
+def year_extract(url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    extract_id = build_extract(url, "2025-Y", built_at=BUILT_AT, dbt_invocation_id="test-run-1")
+    return write_extract(url, extract_id, tmp_path_factory.mktemp("extract_2025"))
 
 
 def num(value: Any) -> float | None:
-    """A mart number as the workbook holds it: a double written with 16 significant digits
-    (xlsxwriter's `%.16G`; Excel itself shows 15). Counts and VND amounts stay exact."""
-    return None if value is None else float(f"{float(value):.16G}")
+    return None if value is None else float(value)
 
 
-# --- content equals the marts ----------------------------------------------------------------------
+def header_at(ws: Worksheet, first: str) -> int:
+    """1-based row whose first cell is `first` (the header of a plain table)."""
+    for row in ws.iter_rows(min_col=1, max_col=1):
+        if row[0].value == first:
+            return row[0].row
+    raise AssertionError(f"no header {first!r} on {ws.title}")
 
 
-def test_latest_period_is_the_latest_with_values(marts_url: str) -> None:
-    assert latest_period(marts_url) == "2025-9M"
+def plain_table(ws: Worksheet, first: str, header_rows: int = 1) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Header and data rows of a plain sheet (rows until the first empty row; none for "Không có / None")."""
+    h = header_at(ws, first)
+    header = [c.value for c in ws[h] if c.value is not None]
+    rows = []
+    for row in ws.iter_rows(min_row=h + header_rows, max_col=len(header), values_only=True):
+        if all(v is None for v in row):
+            break
+        rows.append(row)
+    if len(rows) == 1 and rows[0][0] == "Không có / None" and all(v is None for v in rows[0][1:]):
+        return header, []
+    return header, rows
 
 
-def test_summary_numbers_equal_the_yearly_evaluation(marts_url: str, year_extract: Path) -> None:
+def blocks(ws: Worksheet) -> dict[str, list[dict[str, Any]]]:
+    """The agency blocks of a group sheet: title -> rows as {unit_code, (indicator name, year): value}."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    values = list(ws.iter_rows(values_only=True))
+    i = 0
+    while i < len(values):
+        row = values[i]
+        if row and row[0] == "Đơn vị / Unit":
+            title = values[i - 1][0]
+            top, sub = row, values[i + 1]
+            code_col = top.index("Mã đơn vị / Unit code")
+            heads, current = [], None
+            for j in range(1, code_col):
+                current = top[j] or current
+                heads.append((current, sub[j]))
+            rows, i = [], i + 2
+            while i < len(values) and values[i][0] is not None:
+                r = values[i]
+                rows.append({"unit_code": r[code_col], **{h: r[j + 1] for j, h in enumerate(heads)}})
+                i += 1
+            out[title] = rows
+        i += 1
+    return out
+
+
+# --- the document page ---------------------------------------------------------------------------
+
+
+def test_first_sheet_is_the_official_document(year_extract: Path) -> None:
     wb = openpyxl.load_workbook(year_extract)
     assert wb.sheetnames == SHEETS
-    header, rows = table(wb["Tổng hợp - Summary"])
-    assert header[0] == "Mã chỉ tiêu / Code" and header[1] == "Chỉ tiêu / Indicator"
+    ws = wb["Báo cáo - Report"]
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    for expected in (
+        "THANH TRA TỈNH THANH HÓA",
+        "Số: …/BC-TTr",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "Thanh Hóa, ngày 06 tháng 01 năm 2026",
+        "BÁO CÁO",
+        "(Kỳ báo cáo 2025-Y: từ ngày 15/12/2024 đến ngày 14/12/2025)",
+        "NGƯỜI LẬP BIỂU",
+        "CHÁNH THANH TRA",
+    ):
+        assert expected in texts, expected
+    assert any("năm 2025" in t and "Chiến lược quốc gia phòng, chống tham nhũng" in t for t in texts)
+    # the signature block comes after the table
+    rows = {c.value: c.row for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    assert rows["CHÁNH THANH TRA"] > rows["Chỉ tiêu / Indicator"]
+    assert ws.page_setup.fitToHeight in (None, 1) and ws.sheet_properties.pageSetUpPr.fitToPage
+
+
+def test_summary_shows_the_headline_indicators_names_first_codes_last(url: str, year_extract: Path) -> None:
+    ws = openpyxl.load_workbook(year_extract)["Báo cáo - Report"]
+    header, rows = plain_table(ws, "Chỉ tiêu / Indicator")
+    assert header[0] == "Chỉ tiêu / Indicator" and header[-1] == "Mã chỉ tiêu / Code"
+    # one labelled column per kind of change; no target columns while the targets seed is empty
+    assert "Chênh lệch / Difference" in header
+    assert "Tăng, giảm tương đối (%) / Relative change (%)" in header
+    assert "Chênh lệch tỷ lệ (điểm %) / Change in percentage points" in header
+    assert not _seed("indicator_targets") and not any("Mục tiêu" in h for h in header)
+    data = [r for r in rows if r[-1] is not None]  # section rows carry only their title
+    sections = [r[0] for r in rows if r[-1] is None]
+    assert sections == ["Phát hiện / Detection", "Xử lý / Handling", "Thu hồi tài sản / Asset recovery",
+                        "Chất lượng dữ liệu / Data quality"]  # fmt: skip
+    headline = [r["indicator_code"] for r in _seed("indicators") if r["is_headline"] == "true"]
+    assert [r[-1] for r in data] == headline  # the bug: every indicator was shown
+    assert len(data) < len(_seed("indicators"))
     expected = {
-        code: (value, prev, target, met)
-        for code, value, prev, target, met in fetch(
-            marts_url,
+        code: row
+        for code, *row in fetch(
+            url,
             """
-            select e.indicator_code, e.value, e.previous_value, e.target_value, e.target_met
+            select e.indicator_code, e.value, e.previous_value, e.change_abs, e.change_pct, e.change_points
             from marts.fct_yearly_evaluation as e
             join marts.dim_indicators as i on i.indicator_code = e.indicator_code and i.default_scope = e.scope
-            where e.report_year = 2024 and e.unit_level = 'province'
+            where e.report_year = 2025 and e.unit_level = 'province'
             """,
         )
     }
-    assert {r[0] for r in rows} == set(expected)
     col = {h: i for i, h in enumerate(header)}
-    for row in rows:
-        value, prev, target, met = expected[row[0]]
-        assert row[col["Kỳ này / This period"]] == num(value), row[0]
-        assert row[col["Năm trước / Previous year"]] == num(prev), row[0]
-        assert row[col["Mục tiêu năm / Yearly target"]] == num(target), row[0]
-        assert (
-            row[col["Đạt mục tiêu / Target met"]] == {True: "Đạt / Met", False: "Chưa đạt / Not met", None: None}[met]
-        )
-        change = row[col["Thay đổi / Change"]]
-        assert change == (num(value - prev) if value is not None and prev is not None else None)
-        pct = row[col["Thay đổi (%) / Change (%)"]]
-        if prev:
-            assert pct == pytest.approx(float((value - prev) / abs(prev)), rel=1e-12)
-        else:
-            assert pct is None
+    for r in data:
+        value, previous, diff, pct, points = expected[r[-1]]
+        assert r[col["Kỳ này (2025) / This period"]] == num(value), r
+        assert r[col["Năm trước (2024) / Previous year"]] == num(previous), r
+        assert r[col["Chênh lệch / Difference"]] == num(diff), r
+        assert r[col["Tăng, giảm tương đối (%) / Relative change (%)"]] == num(pct), r
+        assert r[col["Chênh lệch tỷ lệ (điểm %) / Change in percentage points"]] == num(points), r
+    assert any(r[col["Chênh lệch tỷ lệ (điểm %) / Change in percentage points"]] is not None for r in data)
 
 
-@pytest.mark.parametrize(
-    ("sheet", "group"),
-    [
-        ("Phát hiện - Detection", "detection"),
-        ("Xử lý - Handling", "handling"),
-        ("Thu hồi tài sản - Recovery", "recovery"),
-    ],
-)
-def test_group_sheets_equal_the_indicator_values(marts_url: str, year_extract: Path, sheet: str, group: str) -> None:
-    _, rows = table(openpyxl.load_workbook(year_extract)[sheet])
-    expected = fetch(
-        marts_url,
-        """
-        select v.indicator_code, v.unit_level, v.unit_code, v.scope, v.value, v.numerator, v.denominator, p.value
-        from marts.fct_indicator_values as v
-        join marts.dim_indicators as i on i.indicator_code = v.indicator_code
-        left join marts.fct_indicator_values as p
-            on p.indicator_code = v.indicator_code and p.period_code = '2023-Y' and p.unit_code = v.unit_code
-            and p.unit_level = v.unit_level and p.restatement = v.restatement and p.scope = v.scope
-        where i.indicator_group = %s and v.period_code = '2024-Y'
-          and v.restatement = case when v.unit_level = 'unit' then 'as_reported' else 'restated' end
-        """,
-        (group,),
-    )
-    assert len(expected) > 10
-    got = sorted((r[0], r[3], r[4], r[6], r[7], r[8], r[9], r[10]) for r in rows)
-    want = sorted(
-        (code, LEVEL[level], unit, SCOPE[scope], num(v), num(n), num(d), num(p))
-        for code, level, unit, scope, v, n, d, p in expected
-    )
-    assert got == want
+def test_targets_appear_when_the_inspectorate_sets_them(url: str, tmp_path: Path) -> None:
+    with clone_of(url) as clone:
+        with psycopg.connect(clone, autocommit=True) as conn:
+            conn.execute(
+                "update marts.fct_yearly_evaluation set target_value = 30, target_met = false "
+                "where indicator_code = 'DET_CASES_NEW' and report_year = 2025 and scope = 'corruption'"
+            )
+        path = write_extract(clone, build_extract(clone, "2025-Y", built_at=BUILT_AT), tmp_path)
+    header, rows = plain_table(openpyxl.load_workbook(path)["Báo cáo - Report"], "Chỉ tiêu / Indicator")
+    target = header.index("Mục tiêu năm / Yearly target")
+    met = header.index("Đạt mục tiêu / Target met")
+    row = next(r for r in rows if r[-1] == "DET_CASES_NEW")
+    assert (row[target], row[met]) == (30, "Chưa đạt / Not met")
 
 
-def test_trends_and_definitions_equal_the_marts(marts_url: str, year_extract: Path) -> None:
-    wb = openpyxl.load_workbook(year_extract)
-    header, rows = table(wb["Xu hướng - Trends"])
-    assert header[3:] == ["2020", "2021", "2022", "2023", "2024"]
-    expected = {
-        (code, str(year)): num(value)
-        for code, year, value in fetch(
-            marts_url,
+# --- agencies and units x indicators ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("group", sorted(GROUP_SHEETS))
+def test_agency_blocks_equal_the_comparisons_cell_by_cell(url: str, year_extract: Path, group: str) -> None:
+    ws = openpyxl.load_workbook(year_extract)[GROUP_SHEETS[group]]
+    found = blocks(ws)
+    names = {
+        f"{name} ({UNIT_WORDS[unit]})": code
+        for code, name, unit in fetch(url, "select indicator_code, name_vi, unit from marts.dim_indicators")
+    }
+    marts = {
+        (code, unit): (value, previous)
+        for code, unit, value, previous in fetch(
+            url,
             """
-            select v.indicator_code, v.report_year, v.value
+            select v.indicator_code, v.unit_code, v.value, p.value
             from marts.fct_indicator_values as v
             join marts.dim_indicators as i on i.indicator_code = v.indicator_code and i.default_scope = v.scope
-            join marts.dim_reporting_periods as p on p.period_code = v.period_code
-            where p.period_kind = 'Y' and v.unit_level = 'province' and v.restatement = 'restated'
-              and p.report_year <= 2024
+            left join marts.fct_indicator_values as p
+                on p.indicator_code = v.indicator_code and p.period_code = '2024-Y' and p.unit_code = v.unit_code
+                and p.unit_level = v.unit_level and p.restatement = v.restatement and p.scope = v.scope
+            where v.period_code = '2025-Y' and v.restatement = 'restated' and v.unit_level <> 'province'
+              and i.indicator_group = %s
+            """,
+            (group,),
+        )
+    }
+    agencies = {r[0] for r in fetch(url, "select distinct agency_code from marts.dim_reporting_units")}
+    checked = 0
+    seen_units = set()
+    for rows in found.values():
+        for row in rows:
+            seen_units.add(row["unit_code"])
+            for key, cell in row.items():
+                if key == "unit_code":
+                    continue
+                head, year = key
+                value, previous = marts[(names[head], row["unit_code"])]
+                assert cell == num(value if year == "2025" else previous), (row["unit_code"], head, year)
+                checked += 1
+    assert checked > 10
+    assert found and all(rows[0]["unit_code"] in agencies for rows in found.values())  # agency total first
+    # every unit and agency of the group with a value is shown (channels are on the province block)
+    assert {u for (code, u) in marts if "nguồn phát hiện" not in next(h for h, c in names.items() if c == code)} == (
+        seen_units
+    )
+
+
+def test_province_block_and_csv_equal_the_marts(url: str, year_extract: Path) -> None:
+    ws = openpyxl.load_workbook(year_extract)["Phát hiện - Detection"]
+    header, rows = plain_table(ws, "Chỉ tiêu / Indicator", header_rows=2)  # blocks have two header rows
+    assert header == ["Chỉ tiêu / Indicator", "Đơn vị tính / Unit", "2025", "2024"]
+    expected = fetch(
+        url,
+        """
+        select i.name_vi, c.value, c.previous_value from marts.fct_indicator_comparisons as c
+        join marts.dim_indicators as i on i.indicator_code = c.indicator_code and i.default_scope = c.scope
+        where c.period_code = '2025-Y' and c.unit_level = 'province' and c.restatement = 'restated'
+          and i.indicator_group = 'detection' order by i.display_order
+        """,
+    )
+    assert [(r[0], r[2], r[3]) for r in rows] == [(n, num(v), num(p)) for n, v, p in expected]
+    lines = _csv_rows(next(year_extract.parent.glob("*_02_detection.csv")))
+    head = lines[0]
+    assert head[0] == "Chỉ tiêu / Indicator" and head[-1] == "Mã chỉ tiêu / Code"
+    csv_cells = {(line[-1], line[-2]): (line[4], line[5]) for line in lines[1:]}
+    want = fetch(
+        url,
+        """
+        select c.indicator_code, c.unit_code, c.value, c.previous_value from marts.fct_indicator_comparisons as c
+        join marts.dim_indicators as i on i.indicator_code = c.indicator_code and i.default_scope = c.scope
+        where c.period_code = '2025-Y' and c.restatement = 'restated' and i.indicator_group = 'detection'
+        """,
+    )
+    assert len(csv_cells) == len(want) == len(lines) - 1
+    for code, unit, value, previous in want:
+        got = csv_cells[(code, unit)]
+        assert (got[0], got[1]) == (csv_value(value), csv_value(previous)), (code, unit)
+
+
+# --- data quality -----------------------------------------------------------------------------------
+
+
+def test_data_quality_is_one_line_per_unit(url: str, year_extract: Path) -> None:
+    ws = openpyxl.load_workbook(year_extract)["Chất lượng dữ liệu - Quality"]
+    header, rows = plain_table(ws, "Đơn vị báo cáo / Reporting unit")
+    assert header[-1] == "Mã đơn vị / Unit code"
+    codes = [r[-1] for r in rows]
+    assert len(codes) == len(set(codes)) > 20
+    expected = {
+        unit: rest
+        for unit, *rest in fetch(
+            url,
+            """
+            with s as (
+                select s.* from marts.fct_return_submissions as s
+                join marts.dim_reporting_periods as p on p.period_code = s.period_code
+                where p.start_date >= date '2024-12-15' and p.end_date <= date '2025-12-14'
+            ),
+            q as (
+                select q.unit_code, sum(q.rows) filter (where q.severity = 'row') as quarantined,
+                       sum(q.rows) filter (where q.severity = 'warn') as flagged
+                from marts.fct_quarantine_summary as q
+                join marts.dim_reporting_periods as p on p.period_code = q.period_code
+                where p.start_date >= date '2024-12-15' and p.end_date <= date '2025-12-14'
+                group by q.unit_code
+            )
+            select s.unit_code,
+                   count(*) filter (where s.expected or s.status <> 'missing'),
+                   count(*) filter (where s.status = 'on_time'),
+                   count(*) filter (where s.status = 'late'),
+                   count(*) filter (where s.status = 'missing' and s.expected),
+                   count(*) filter (where s.status = 'rejected'),
+                   coalesce(max(q.quarantined), 0), coalesce(max(q.flagged), 0)
+            from s left join q using (unit_code)
+            group by s.unit_code
+            having count(*) filter (where s.expected or s.status <> 'missing') > 0
             """,
         )
     }
-    got = {(r[0], y): v for r in rows for y, v in zip(header[3:], r[3:], strict=True) if v is not None}
-    assert got == expected
+    assert set(codes) == set(expected)
+    for r in rows:
+        assert list(r[1:8]) == [int(x) for x in expected[r[-1]]], r[-1]
+    # units with something to chase come first
+    chase = [bool(r[3] or r[4] or r[5]) for r in rows]
+    assert chase == sorted(chase, reverse=True) and any(chase)
 
-    _, rows = table(wb["Định nghĩa - Definitions"])
-    defs = fetch(marts_url, "select indicator_code, name_vi, name_en, formula_vi, formula_en from marts.dim_indicators")
-    assert sorted((r[0], r[1], r[2], r[5], r[6]) for r in rows) == sorted(defs)
 
-
-def test_data_quality_sheets_equal_the_marts(marts_url: str, year_extract: Path) -> None:
-    wb = openpyxl.load_workbook(year_extract)
-    ws = wb["Chất lượng dữ liệu - Quality"]
-    _, rows = table(ws)
+def test_annex_lists_every_missing_late_or_rejected_return(url: str, year_extract: Path) -> None:
+    ws = openpyxl.load_workbook(year_extract)["Phụ lục - Annex"]
+    _, rows = plain_table(ws, "Đơn vị báo cáo / Reporting unit")
     expected = fetch(
-        marts_url,
+        url,
         """
         select s.unit_code, s.period_code, s.status, s.due_date, s.received_at, s.rows_read
         from marts.fct_return_submissions as s
         join marts.dim_reporting_periods as p on p.period_code = s.period_code
-        where s.status <> 'on_time' and p.report_year = 2024 and p.regime = 'thanhtra'
+        where s.status <> 'on_time' and (s.expected or s.status <> 'missing')
+          and p.start_date >= date '2024-12-15' and p.end_date <= date '2025-12-14'
         """,
     )
     status = {"late": "Trễ hạn / Late", "missing": "Chưa nộp / Missing", "rejected": "Bị từ chối / Rejected"}
@@ -204,105 +351,100 @@ def test_data_quality_sheets_equal_the_marts(marts_url: str, year_extract: Path)
             period,
             status[st],
             datetime.combine(due, datetime.min.time()),
-            None if rec is None else (rec.astimezone(UTC) + timedelta(hours=7)).replace(tzinfo=None),  # UTC+7
             read,
+            None if rec is None else (rec.astimezone(UTC) + timedelta(hours=7)).replace(tzinfo=None),
         )
         for unit, period, st, due, rec, read in expected
     )
-    got = sorted((r[1], r[3], r[4], r[5], r[6], r[7]) for r in rows)
-    assert got == want
-    # worst first: missing, then rejected, then late
-    order = [r[4] for r in rows]
+    got = sorted((r[-1], r[2], r[3], r[4], r[6], r[5]) for r in rows)
+    assert [g[:5] for g in got] == [w[:5] for w in want] and want
+    for g, w in zip(got, want, strict=True):  # Excel keeps a time as a fraction of a day: to the millisecond
+        assert (g[5] is None) == (w[5] is None) and (g[5] is None or abs(g[5] - w[5]) < timedelta(milliseconds=5))
+    order = [r[3] for r in rows]
     assert order == sorted(order, key=["Chưa nộp / Missing", "Bị từ chối / Rejected", "Trễ hạn / Late"].index)
-    assert ws.cell(row=HEADER + 1, column=6).number_format == "dd/mm/yyyy"
-    assert ws.cell(row=HEADER + 1, column=7).number_format in ("dd/mm/yyyy hh:mm", "General")
 
-    _, qrows = table(wb["Dữ liệu cách ly - Quarantine"])
-    qexpected = fetch(
-        marts_url,
-        """
-        select q.unit_code, q.period_code, q.rule, q.rows from marts.fct_quarantine_summary as q
-        join marts.dim_reporting_periods as p on p.period_code = q.period_code
-        where p.report_year = 2024 and p.regime = 'thanhtra'
-        """,
+
+def test_quarantine_sheet_equals_the_marts_or_says_none(url: str, year_extract: Path, tmp_path: Path) -> None:
+    def quarantined(start: str, end: str) -> list[tuple[Any, ...]]:
+        return fetch(
+            url,
+            """
+            select q.unit_code, q.period_code, q.rule, q.rows from marts.fct_quarantine_summary as q
+            join marts.dim_reporting_periods as p on p.period_code = q.period_code
+            where p.start_date >= %s and p.end_date <= %s
+            """,
+            (start, end),
+        )
+
+    # the sample quarantined rows in 2024 returns only: 2025-Y has an empty section that says so
+    assert quarantined("2024-12-15", "2025-12-14") == []
+    ws = openpyxl.load_workbook(year_extract)["Dữ liệu cách ly - Quarantine"]
+    h = header_at(ws, "Đơn vị báo cáo / Reporting unit")
+    assert ws.cell(row=h + 1, column=1).value == "Không có / None"
+    assert len(_csv_rows(next(year_extract.parent.glob("*_07_quarantine.csv")))) == 1  # the header alone
+
+    path = write_extract(url, build_extract(url, "2024-Y", built_at=BUILT_AT), tmp_path)
+    _, rows = plain_table(
+        openpyxl.load_workbook(path)["Dữ liệu cách ly - Quarantine"], "Đơn vị báo cáo / Reporting unit"
     )
-    assert sorted((r[1], r[3], r[4], r[6]) for r in qrows) == sorted(qexpected)
+    expected = quarantined("2023-12-15", "2024-12-14")
+    assert expected and sorted((r[-1], r[2], r[3], r[5]) for r in rows) == sorted(expected)
 
 
-def test_phase_review_shows_the_phase_totals(marts_url: str, tmp_path: Path) -> None:
-    extract_id = build_extract(marts_url, "2023-2026", built_at=BUILT_AT, dbt_invocation_id="test-run-1")
-    wb = openpyxl.load_workbook(write_extract(marts_url, extract_id, tmp_path))
-    header, rows = table(wb["Tổng hợp - Summary"])
-    assert header[5:9] == ["2023", "2024", "2025", "2026"]
+# --- trends, definitions, phase ------------------------------------------------------------------------
+
+
+def test_trends_and_definitions_equal_the_marts(url: str, year_extract: Path) -> None:
+    wb = openpyxl.load_workbook(year_extract)
+    header, rows = plain_table(wb["Xu hướng - Trends"], "Chỉ tiêu / Indicator")
+    years = [h for h in header if h.isdigit()]
+    assert years and years[-1] == "2025" and header[-1] == "Mã chỉ tiêu / Code"
+    expected = {
+        (code, str(year)): num(value)
+        for code, year, value in fetch(
+            url,
+            """
+            select v.indicator_code, v.report_year, v.value
+            from marts.fct_indicator_values as v
+            join marts.dim_indicators as i on i.indicator_code = v.indicator_code and i.default_scope = v.scope
+            where v.period_code like '%%-Y' and v.unit_level = 'province' and v.restatement = 'restated'
+              and v.report_year <= 2025 and v.value is not null
+            """,
+        )
+    }
+    cols = {h: i for i, h in enumerate(header)}
+    got = {(r[-1], y): r[cols[y]] for r in rows for y in years if r[cols[y]] is not None}
+    assert got == expected
+    _, rows = plain_table(wb["Định nghĩa - Definitions"], "Chỉ tiêu / Indicator")
+    defs = fetch(url, "select name_vi, name_en, formula_vi, formula_en, indicator_code from marts.dim_indicators")
+    assert sorted((r[0], r[1], r[4], r[5], r[-1]) for r in rows) == sorted(defs)
+
+
+def test_phase_review_shows_the_phase_totals(url: str, tmp_path: Path) -> None:
+    path = write_extract(url, build_extract(url, "2023-2026", built_at=BUILT_AT), tmp_path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Báo cáo - Report"]
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "(Kỳ báo cáo 2023-2026: từ ngày 15/12/2022 đến ngày 14/12/2026)" in texts
+    header, rows = plain_table(ws, "Chỉ tiêu / Indicator")
+    assert header[2:6] == ["2023", "2024", "2025", "2026"]
     col = header.index("Cả giai đoạn / Phase total")
     totals = dict(
         fetch(
-            marts_url,
+            url,
             """
             select t.indicator_code, t.value from marts.fct_phase_totals as t
             join marts.dim_indicators as i on i.indicator_code = t.indicator_code and i.default_scope = t.scope
-            where t.phase_code = '2023-2026' and t.unit_code = 'THANHHOA'
+            where t.phase_code = '2023-2026' and t.unit_code = 'THANHHOA' and i.is_headline
             """,
         )
     )
-    assert {r[0]: r[col] for r in rows if r[col] is not None} == {k: num(v) for k, v in totals.items()}
-    _, detection = table(wb["Phát hiện - Detection"])
-    assert detection and all(r[7] is not None for r in detection)
+    assert {r[-1]: r[col] for r in rows if r[-1] and r[col] is not None} == {k: num(v) for k, v in totals.items()}
+    found = blocks(wb["Phát hiện - Detection"])
+    assert found and all(len(rows) >= 1 for rows in found.values())
 
 
-# --- layout ----------------------------------------------------------------------------------------
-
-
-def test_number_formats_frozen_headers_and_print_layout(year_extract: Path) -> None:
-    wb = openpyxl.load_workbook(year_extract)
-    ws = wb["Tổng hợp - Summary"]
-    header, rows = table(ws)
-    formats = {}
-    for r, row in enumerate(rows, start=HEADER + 1):
-        formats[row[0]] = ws.cell(row=r, column=header.index("Kỳ này / This period") + 1).number_format
-    assert formats["DET_VIOLATION_VND"] == "#,##0"
-    assert formats["REC_ADMIN_RATE"] == "0.0%"
-    assert formats["DET_CASES_NEW"] == "#,##0"
-    for name in SHEETS:
-        sheet = wb[name]
-        assert sheet.freeze_panes is not None and sheet.freeze_panes.endswith(str(HEADER + 1)), name
-        assert sheet.page_setup.orientation == "landscape"
-        assert sheet.page_setup.paperSize == 9  # A4
-        assert sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0  # 1 is the default
-        assert sheet.sheet_properties.pageSetUpPr.fitToPage
-        assert sheet.print_title_rows == f"${HEADER}:${HEADER}"
-        assert "2024-Y" in sheet.oddHeader.right.text and "&P" in sheet.oddFooter.right.text
-        assert sheet.auto_filter.ref is not None
-        for col in range(1, sheet.max_column + 1):
-            letter = openpyxl.utils.get_column_letter(col)
-            assert 8 <= sheet.column_dimensions[letter].width <= 41, (name, letter)  # 40 + padding
-    assert wb.properties.created == BUILT_AT.replace(tzinfo=None)
-    assert "2024-Y" in wb.properties.title
-
-
-def test_native_charts_read_the_trends_sheet(year_extract: Path) -> None:
-    with zipfile.ZipFile(year_extract) as z:
-        charts = sorted(n for n in z.namelist() if n.startswith("xl/charts/chart"))
-        xml = [z.read(n).decode("utf-8") for n in charts]
-    assert len(xml) == 2
-    recovery, detection = xml
-    assert "<c:lineChart>" in recovery and "Asset recovery rates by year" in recovery
-    assert recovery.count("<c:ser>") == 3  # the three recovery ratios of the sample
-    assert "'Xu hướng - Trends'!$D$" in recovery and '<c:numFmt formatCode="0%"' in recovery
-    assert "<c:barChart>" in detection and '<c:grouping val="stacked"/>' in detection
-    assert detection.count("<c:ser>") == 7  # one series per detection channel
-
-
-def test_detection_chart_falls_back_to_new_cases_without_channels(tmp_path: Path) -> None:
-    with sample_marts_database(with_channels=False) as url:
-        extract_id = build_extract(url, "2024-Y", built_at=BUILT_AT)
-        path = write_extract(url, extract_id, tmp_path)
-    with zipfile.ZipFile(path) as z:
-        detection = z.read("xl/charts/chart2.xml").decode("utf-8")
-    assert detection.count("<c:ser>") == 1 and "new cases initiated by year" in detection
-
-
-# --- CSV and manifest ------------------------------------------------------------------------------
+# --- CSV and manifest -----------------------------------------------------------------------------
 
 
 def _csv_rows(path: Path) -> list[list[str]]:
@@ -321,46 +463,68 @@ def _same(cell: Any, text: str) -> bool:
     return num(Decimal(text)) == cell
 
 
-def test_each_csv_equals_its_sheet(year_extract: Path) -> None:
+@pytest.mark.parametrize(
+    ("sheet", "first"),
+    [
+        ("Chất lượng dữ liệu - Quality", "Đơn vị báo cáo / Reporting unit"),
+        ("Phụ lục - Annex", "Đơn vị báo cáo / Reporting unit"),
+        ("Dữ liệu cách ly - Quarantine", "Đơn vị báo cáo / Reporting unit"),
+        ("Xu hướng - Trends", "Chỉ tiêu / Indicator"),
+        ("Định nghĩa - Definitions", "Chỉ tiêu / Indicator"),
+    ],
+)
+def test_each_plain_csv_equals_its_sheet(year_extract: Path, sheet: str, first: str) -> None:
     wb = openpyxl.load_workbook(year_extract)
     manifest = json.loads(next(year_extract.parent.glob("*_manifest.json")).read_text(encoding="utf-8"))
-    assert [s["sheet"] for s in manifest["sheets"]] == SHEETS
-    for sheet in manifest["sheets"]:
-        header, rows = table(wb[sheet["sheet"]])
-        lines = _csv_rows(year_extract.parent / sheet["csv"])
-        assert lines[0] == header
-        assert len(lines) - 1 == len(rows) == sheet["rows"]
-        for row, line in zip(rows, lines[1:], strict=True):
-            assert all(_same(c, t) for c, t in zip(row, line, strict=True)), (sheet["csv"], row, line)
+    entry = next(s for s in manifest["sheets"] if s["sheet"] == sheet)
+    header, rows = plain_table(wb[sheet], first)
+    lines = _csv_rows(year_extract.parent / entry["csv"])
+    assert lines[0] == header
+    assert len(lines) - 1 == len(rows) == entry["rows"]
+    for row, line in zip(rows, lines[1:], strict=True):
+        assert all(_same(c, t) for c, t in zip(row, line, strict=True)), (entry["csv"], row, line)
 
 
 def test_manifest_lists_every_file_with_its_sha256(year_extract: Path) -> None:
     folder = year_extract.parent
     manifest_path = next(folder.glob("*_manifest.json"))
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    assert manifest["period"]["code"] == "2024-Y"
-    assert manifest["period"]["start_date"] == "2023-12-15" and manifest["period"]["end_date"] == "2024-12-14"
-    assert manifest["built_at"] == "2025-01-06T01:30:00Z"
-    assert manifest["dbt_invocation_id"] == "test-run-1"
+    assert [s["sheet"] for s in manifest["sheets"]] == SHEETS
+    assert manifest["period"]["code"] == "2025-Y"
+    assert manifest["period"]["start_date"] == "2024-12-15" and manifest["period"]["end_date"] == "2025-12-14"
+    assert manifest["built_at"] == "2026-01-06T01:30:00Z" and manifest["dbt_invocation_id"] == "test-run-1"
     on_disk = {p.name for p in folder.iterdir()} - {manifest_path.name}
     assert {f["name"] for f in manifest["files"]} == on_disk
+    assert {f["role"] for f in manifest["files"]} == {"workbook", "report", "csv"}
+    assert "pctn_bao_cao_danh_gia_2025-Y.docx" in on_disk
     for f in manifest["files"]:
         content = (folder / f["name"]).read_bytes()
         assert hashlib.sha256(content).hexdigest() == f["sha256"] and len(content) == f["bytes"]
 
 
+def test_a_quarter_has_no_yearly_draft(url: str, tmp_path: Path) -> None:
+    path = write_extract(url, build_extract(url, "2025-9M", built_at=BUILT_AT), tmp_path)
+    assert not list(tmp_path.glob("*.docx"))
+    header, _ = plain_table(openpyxl.load_workbook(path)["Báo cáo - Report"], "Chỉ tiêu / Indicator")
+    assert "Cùng kỳ năm trước (2024-9M) / Same period last year" in header
+
+
 # --- formulas cannot run ---------------------------------------------------------------------------
 
 
-def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
-    with sample_marts_database() as url:
-        with psycopg.connect(url, autocommit=True) as conn:
+def test_text_that_looks_like_a_formula_stays_text(url: str, tmp_path: Path) -> None:
+    with clone_of(url) as clone:
+        with psycopg.connect(clone, autocommit=True) as conn:
             conn.execute("update marts.dim_indicators set name_vi = '=1+1', formula_en = '@SUM(A1)' "
                          "where indicator_code = 'DET_CASES_NEW'")  # fmt: skip
-            conn.execute("update marts.fct_quarantine_summary set rule = '+cmd|'' /C calc''!A0' where rows = 1")
-            conn.execute("update marts.dim_reporting_units set unit_name_vi = '-2+3' where unit_code = 'CA-TINH'")
-        extract_id = build_extract(url, "2024-Y", built_at=BUILT_AT)
-        path = write_extract(url, extract_id, tmp_path)
+            conn.execute(
+                "update marts.fct_quarantine_summary set rule = '+cmd|'' /C calc''!A0' "
+                "where (source, unit_code, period_code, rule, severity) in (select q.source, q.unit_code, "
+                "q.period_code, q.rule, q.severity from marts.fct_quarantine_summary as q "
+                "join marts.dim_reporting_periods as p using (period_code) where p.report_year = 2024 limit 1)"
+            )
+            conn.execute("update marts.dim_reporting_units set unit_name_vi = '-2+3' where unit_code = 'TT-TINH'")
+        path = write_extract(clone, build_extract(clone, "2024-Y", built_at=BUILT_AT), tmp_path)
     with zipfile.ZipFile(path) as z:
         for name in z.namelist():
             if name.startswith("xl/worksheets/sheet"):
@@ -377,7 +541,6 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
     texts = "".join(p.read_text(encoding="utf-8-sig") for p in tmp_path.glob("*.csv"))
     assert "'=1+1" in texts and "'@SUM(A1)" in texts and "'-2+3" in texts and ",'+cmd|' /C calc'!A0," in texts
     assert not re.search(r"(^|,)=1\+1", texts, re.M)
-    # negative numbers are numbers, never prefixed
     assert re.search(r",-[\d.]+(,|\r?$)", texts, re.M) and not re.search(r",'-[\d.]+(,|\r?$)", texts, re.M)
 
 
@@ -392,63 +555,97 @@ def test_csv_values() -> None:
 # --- build identity --------------------------------------------------------------------------------
 
 
-def test_same_marts_give_the_same_extract_and_changed_marts_a_new_one(tmp_path: Path) -> None:
-    with sample_marts_database() as url:
-        first = build_extract(url, "2024-Y", built_at=BUILT_AT)
-        assert build_extract(url, "2024-Y", built_at=datetime(2025, 2, 1, tzinfo=UTC)) == first
-        with psycopg.connect(url, autocommit=True) as conn:
+def test_same_marts_give_the_same_extract_and_changed_marts_a_new_one(url: str, tmp_path: Path) -> None:
+    with clone_of(url) as clone:
+        first = build_extract(clone, "2025-Y", built_at=BUILT_AT)
+        assert build_extract(clone, "2025-Y", built_at=datetime(2026, 2, 1, tzinfo=UTC)) == first
+        with psycopg.connect(clone, autocommit=True) as conn:
             conn.execute(
-                "update marts.fct_indicator_values set value = value + 1 where indicator_code = 'DET_CASES_NEW' "
-                "and period_code = '2024-Y' and unit_level = 'province'"
+                "update marts.fct_indicator_comparisons set value = value + 1 where indicator_code = 'DET_CASES_NEW' "
+                "and period_code = '2025-Y' and unit_level = 'province'"
             )
-        second = build_extract(url, "2024-Y", built_at=BUILT_AT)
+        second = build_extract(clone, "2025-Y", built_at=BUILT_AT)
         assert second != first
-        a = write_extract(url, first, tmp_path / "a")
-        b = write_extract(url, second, tmp_path / "b")
+        a = write_extract(clone, first, tmp_path / "a")
+        b = write_extract(clone, second, tmp_path / "b")
         assert a.read_bytes() != b.read_bytes()
 
 
-def test_same_marts_and_build_time_give_identical_bytes(tmp_path: Path) -> None:
+def test_same_marts_and_build_time_give_identical_bytes(url: str, tmp_path: Path) -> None:
     paths = []
     for i in range(2):
-        with sample_marts_database() as url:
-            extract_id = build_extract(url, "2024-Y", built_at=BUILT_AT, dbt_invocation_id="same")
-            paths.append(write_extract(url, extract_id, tmp_path / str(i)))
-    for name in (p.name for p in paths[0].parent.iterdir()):
+        with clone_of(url) as clone:
+            extract_id = build_extract(clone, "2025-Y", built_at=BUILT_AT, dbt_invocation_id="same")
+            paths.append(write_extract(clone, extract_id, tmp_path / str(i)))
+    names = sorted(p.name for p in paths[0].parent.iterdir())
+    assert any(n.endswith(".docx") for n in names)
+    for name in names:
         assert (paths[0].parent / name).read_bytes() == (paths[1].parent / name).read_bytes(), name
 
 
-def test_unknown_period_is_explained(marts_url: str) -> None:
+def test_unknown_period_is_explained(url: str) -> None:
     with pytest.raises(ExtractDataError, match="2024-X"):
-        build_extract(marts_url, "2024-X")
+        build_extract(url, "2024-X")
     with pytest.raises(ExtractDataError, match="2031-Y"):
-        build_extract(marts_url, "2031-Y")  # a known period without values
+        build_extract(url, "2031-Y")  # a known period without values
 
 
 def test_cli_writes_the_latest_period_and_prints_its_path(
-    marts_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("WAREHOUSE_URL", marts_url)
-    monkeypatch.setenv("PCTN_OUTBOX_DIR", str(tmp_path / "outbox"))
-    assert extract_main(["--out", str(tmp_path / "out"), "--deliver", "outbox"]) == 0
+    with clone_of(url) as clone:
+        latest = latest_period(clone)
+        monkeypatch.setenv("WAREHOUSE_URL", clone)
+        monkeypatch.setenv("PCTN_OUTBOX_DIR", str(tmp_path / "outbox"))
+        assert extract_main(["--out", str(tmp_path / "out"), "--deliver", "outbox"]) == 0
     printed = capsys.readouterr().out.strip()
-    assert printed == str(tmp_path / "out" / "pctn_indicators_2025-9M.xlsx") and Path(printed).is_file()
-    assert (tmp_path / "outbox" / "2025-9M" / "pctn_indicators_2025-9M.xlsx").read_bytes() == Path(printed).read_bytes()
+    assert latest == "2025-Y"
+    assert printed == str(tmp_path / "out" / "pctn_indicators_2025-Y.xlsx") and Path(printed).is_file()
+    outbox = tmp_path / "outbox" / "2025-Y"
+    assert (outbox / "pctn_indicators_2025-Y.xlsx").read_bytes() == Path(printed).read_bytes()
+    assert (outbox / "pctn_bao_cao_danh_gia_2025-Y.docx").is_file()
 
 
-# --- LibreOffice -----------------------------------------------------------------------------------
+# --- layout and charts --------------------------------------------------------------------------------
 
 
-def test_workbook_opens_in_libreoffice(year_extract: Path, tmp_path: Path) -> None:
-    soffice = shutil.which("libreoffice") or shutil.which("soffice")
-    if soffice is None:
-        pytest.skip("LibreOffice không có trên máy / LibreOffice (libreoffice or soffice) is not on PATH")
-    result = subprocess.run(
-        [soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--convert-to", "pdf",
-         "--outdir", str(tmp_path), str(year_extract)],
-        capture_output=True, text=True, timeout=180, check=False,
-    )  # fmt: skip
-    pdf = tmp_path / (year_extract.stem + ".pdf")
-    assert pdf.is_file(), result.stderr
-    data = pdf.read_bytes()
-    assert data.startswith(b"%PDF") and data.count(b"/Type /Page") + data.count(b"/Type/Page") >= len(SHEETS)
+def test_number_formats_and_print_layout(year_extract: Path) -> None:
+    wb = openpyxl.load_workbook(year_extract)
+    ws = wb["Báo cáo - Report"]
+    h = header_at(ws, "Chỉ tiêu / Indicator")
+    header = [c.value for c in ws[h]]
+    value_col = header.index("Kỳ này (2025) / This period") + 1
+    formats = {
+        ws.cell(row=r, column=len([x for x in header if x])).value: ws.cell(row=r, column=value_col).number_format
+        for r in range(h + 1, ws.max_row + 1)
+    }
+    assert formats["DET_VIOLATION_VND"] == "#,##0" and formats["REC_ADMIN_RATE"] == "0.0%"
+    assert formats["DET_CASES_NEW"] == "#,##0"
+    for sheet in wb.worksheets:
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9, sheet.title
+        assert sheet.page_setup.fitToWidth in (None, 1) and sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert "2025-Y" in sheet.oddHeader.right.text and "&P" in sheet.oddFooter.right.text
+        assert "THANH TRA TỈNH THANH HÓA" in sheet.oddHeader.left.text
+    for name in ("Chất lượng dữ liệu - Quality", "Phụ lục - Annex", "Định nghĩa - Definitions"):
+        sheet = wb[name]
+        h = header_at(sheet, sheet.cell(row=6, column=1).value)
+        assert sheet.print_title_rows == f"${h}:${h}" and sheet.freeze_panes == f"B{h + 1}", name
+        assert sheet.page_setup.fitToHeight == 0
+    assert wb.properties.created == BUILT_AT.replace(tzinfo=None) and "2025-Y" in wb.properties.title
+
+
+def test_native_charts_read_the_trends_sheet(year_extract: Path) -> None:
+    with zipfile.ZipFile(year_extract) as z:
+        charts = sorted(n for n in z.namelist() if n.startswith("xl/charts/chart"))
+        xml = [z.read(n).decode("utf-8") for n in charts]
+        drawings = [z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("xl/worksheets/_rels/")]
+    assert len(xml) == 2
+    recovery, detection = xml
+    ratios = [r for r in _seed("indicators") if r["indicator_group"] == "recovery" and r["unit"] == "ratio"]
+    channels = [r for r in _seed("indicators") if r["indicator_code"].startswith("DET_CASES_NEW_")]
+    assert "<c:lineChart>" in recovery and "Asset recovery rates by year" in recovery
+    assert recovery.count("<c:ser>") == len(ratios)
+    assert "'Xu hướng - Trends'!$C$" in recovery and '<c:numFmt formatCode="0%"' in recovery
+    assert "<c:barChart>" in detection and '<c:grouping val="stacked"/>' in detection
+    assert detection.count("<c:ser>") == len(channels)
+    assert sum("drawing" in d for d in drawings) == 1  # on one sheet: the trends

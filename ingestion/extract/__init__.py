@@ -1,8 +1,10 @@
 """Indicator extracts for the provincial Inspectorate, and their delivery.
 
-marts -> `queries` (rows) -> `sheets` (bilingual tables) -> `workbook` (XLSX) and
-`csvs` (one CSV per sheet) -> `manifest` (checksums) -> `store` (bytes in the
-warehouse, `delivery` schema) -> `delivery` (outbox, SFTP, email; delivery log).
+marts -> `queries` (rows) -> `sheets` (bilingual tables) -> `workbook` (XLSX, the
+official document) and `csvs` (one CSV per sheet); for a year or a phase also
+`narrative` (sentences) -> `report_docx` (the yearly evaluation draft, DOCX) ->
+`manifest` (checksums) -> `store` (bytes in the warehouse, `delivery` schema) ->
+`delivery` (outbox, SFTP, email; delivery log).
 
 Building and delivering are separate steps joined only by `extract_id`, so they may run
 as two Airflow tasks on different workers: the bytes travel through the warehouse.
@@ -30,16 +32,22 @@ from ingestion.extract.delivery import (
 from ingestion.extract.guards import NoLoadedReturns, require_loaded_returns
 from ingestion.extract.manifest import ExtractFile, build_manifest, render_manifest
 from ingestion.extract.queries import ExtractDataError
+from ingestion.extract.report_docx import render_report
 from ingestion.extract.workbook import BuildInfo, render_workbook
 from ingestion.warehouse import REPO_ROOT
 
 # Bump when the layout of the files changes, so unchanged marts still give a new extract.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 DBT_RUN_RESULTS = REPO_ROOT / "dbt_project" / "target" / "run_results.json"
 
 
 def file_stem(period_code: str) -> str:
     return f"pctn_indicators_{period_code}"
+
+
+def report_name(period_code: str) -> str:
+    """The yearly evaluation draft: `pctn_bao_cao_danh_gia_2025-Y.docx`."""
+    return f"pctn_bao_cao_danh_gia_{period_code}.docx"
 
 
 def _default_dbt_invocation_id() -> str | None:
@@ -76,6 +84,9 @@ def build_extract(
 ) -> int:
     """Build the extract of `period_code` from the marts, store it, return its `extract_id`.
 
+    The extract is the workbook, one CSV per sheet, for a year (`YYYY-Y`) or a phase
+    the yearly evaluation draft (.docx), and the manifest listing them all.
+
     If an extract of this period was already built from identical mart content (same
     data fingerprint and format version), that extract's id is returned and nothing is
     rebuilt: its files, already perhaps delivered, stay the reference for that state of
@@ -105,7 +116,12 @@ def build_extract(
         csv_files = [
             ExtractFile(f"{stem}_{i:02d}_{t.slug}.csv", "csv", csvs.render_csv(t)) for i, t in enumerate(tables, 1)
         ]
-        manifest = build_manifest(info, tables, workbook, csv_files, FORMAT_VERSION)
+        reports = (
+            [ExtractFile(report_name(data.period.code), "report", render_report(data, info))]
+            if data.period.is_year or data.period.is_phase
+            else []
+        )
+        manifest = build_manifest(info, tables, workbook, csv_files, FORMAT_VERSION, reports)
         manifest_file = ExtractFile(f"{stem}_manifest.json", "manifest", render_manifest(manifest))
         return store.insert_extract(
             conn,
@@ -115,7 +131,7 @@ def build_extract(
             content_sha256=fingerprint,
             format_version=FORMAT_VERSION,
             manifest=manifest,
-            files=[workbook, *csv_files, manifest_file],
+            files=[workbook, *reports, *csv_files, manifest_file],
         )
 
 
@@ -160,5 +176,6 @@ __all__ = [
     "delivery_log",
     "file_stem",
     "latest_period",
+    "report_name",
     "write_extract",
 ]

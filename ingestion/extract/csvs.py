@@ -55,7 +55,7 @@ def render_csv(table: Table) -> bytes:
     """The table as CSV bytes: header row, then one line per row, nothing else."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([neutralise(c.header) for c in table.columns])
+    writer.writerow([neutralise(c.flat_header) for c in table.columns])
     for row in table.rows:
         writer.writerow([csv_value(v) for v in row.cells])
     return out.getvalue().encode("utf-8-sig")

@@ -161,7 +161,7 @@ class SftpChannel:
 
 @dataclass
 class EmailChannel:
-    """Mail the workbook (and its manifest) through Airflow's SMTP provider."""
+    """Mail the workbook, the yearly draft (if any) and the manifest through Airflow's SMTP provider."""
 
     conn_id: str
     to: list[str]
@@ -172,7 +172,7 @@ class EmailChannel:
         return ", ".join(self.to)
 
     def select(self, files: list[ExtractFile]) -> list[ExtractFile]:
-        return [f for f in files if f.role in ("workbook", "manifest")]
+        return [f for f in files if f.role in ("workbook", "report", "manifest")]
 
     def send(self, period_code: str, files: list[ExtractFile], *, resend: bool) -> None:
         from airflow.providers.smtp.hooks.smtp import SmtpHook  # heavy import, only when used

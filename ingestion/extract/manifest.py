@@ -24,7 +24,7 @@ class ExtractFile:
     """One built file: its name, role and bytes."""
 
     name: str
-    role: str  # workbook, csv, manifest
+    role: str  # workbook, report (the yearly evaluation draft), csv, manifest
     content: bytes
 
     @property
@@ -42,6 +42,7 @@ def build_manifest(
     workbook: ExtractFile,
     csv_files: list[ExtractFile],
     format_version: str,
+    reports: list[ExtractFile] | None = None,
 ) -> dict[str, Any]:
     """The manifest as a dict (see `render_manifest` for the bytes)."""
     p = info.period
@@ -65,12 +66,13 @@ def build_manifest(
         ],
         "files": [
             _file_entry(workbook, sum(len(t.rows) for t in tables)),
+            *(_file_entry(f, None) for f in reports or []),
             *(_file_entry(f, len(t.rows)) for t, f in zip(tables, csv_files, strict=True)),
         ],
     }
 
 
-def _file_entry(f: ExtractFile, rows: int) -> dict[str, Any]:
+def _file_entry(f: ExtractFile, rows: int | None) -> dict[str, Any]:
     return {"name": f.name, "role": f.role, "bytes": f.size, "sha256": f.sha256, "rows": rows}
 
 

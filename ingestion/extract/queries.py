@@ -1,26 +1,30 @@
-"""Read what one extract needs from the marts, and nothing else.
+"""Read what one extract (and its yearly evaluation draft) needs from the marts, and nothing else.
 
 This is the only module of the extract that knows mart names and columns
-(`docs/interfaces.md`, section "Marts"). Everything downstream works on the plain
-rows returned here, so a renamed mart column is a change in this file only.
+(`docs/interfaces.md`, section "Marts"). It only selects: which indicators are
+headlines, their order, the previous-year values and changes, unit names and levels,
+phase dates and totals are all decided by the marts. Everything downstream works on
+the plain rows returned here, so a renamed mart column is a change in this file only.
 
-Which rows an extract shows (decided here, documented in README, "Indicator extracts"):
-- summary: province level, restated on today's units, each indicator's default scope;
-  for a year (`YYYY-Y`) the yearly evaluation (previous year, target), for a shorter
-  period the same period of the previous year and no target (targets are yearly);
-- detection / handling / recovery sheets: every scope; province and agency rows
-  restated, unit rows as reported (the units as they sent their returns);
-- data quality: returns of the periods inside the extract period that are late,
-  missing or rejected, and the quarantine summary of those periods;
+Which rows an extract shows (README, "Indicator extracts"):
+- summary: the headline indicators (`dim_indicators.is_headline`), province level,
+  restated on today's units, each indicator's default scope; for a year
+  (`YYYY-Y`) the yearly evaluation (previous year, target), for a shorter period
+  the same period of the previous year (`fct_indicator_comparisons`);
+- detection / handling / recovery: agencies and their units (restated on today's
+  units, so a unit is compared with what its predecessors reported) × indicators,
+  default scope, with the same period last year beside;
+- data quality: one line per unit (returns expected, late, missing, rejected; rows
+  quarantined and flagged) and, as an annex, every return missing, rejected or late;
 - trends: full years (`YYYY-Y`) up to the extract's year, province, restated.
-A phase review (`2023-2026`, `2026-2030`) shows the phase's years and the phase totals.
+A phase review (`2023-2026`, `2026-2030`, `dim_strategy_phases`) shows the phase's
+years and the phase totals (`fct_phase_totals`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,9 +36,6 @@ from psycopg.rows import dict_row
 Row = dict[str, Any]
 
 GROUPS = ("detection", "handling", "recovery", "data_quality")
-PROVINCE_UNIT_CODE = "THANHHOA"
-PHASE_RE = re.compile(r"^(?P<first>\d{4})-(?P<last>\d{4})$")
-DEFAULT_REGIME = "thanhtra"  # the Inspectorate's own regime: phases are counted in its years
 # Detection by channel: indicators named DET_CASES_NEW_<channel code> (seed detection_channels)
 # when the marts carry them; otherwise the chart shows DET_CASES_NEW alone.
 DETECTION_TOTAL_CODE = "DET_CASES_NEW"
@@ -56,6 +57,8 @@ class ReportingPeriod:
     start_date: date
     end_date: date
     years: tuple[int, ...]
+    name_vi: str | None = None  # phases: "Giai đoạn 2023–2026 (sơ kết cuối năm 2025)"
+    name_en: str | None = None
 
     @property
     def is_phase(self) -> bool:
@@ -77,7 +80,10 @@ class MartData:
     submissions: list[Row]
     quarantine: list[Row]
     trends: list[Row]
+    unit_quality: list[Row] = field(default_factory=list)
     phase_years: dict[str, dict[int, Any]] = field(default_factory=dict)
+    has_targets: bool = False
+    previous_period_code: str | None = None
 
     def fingerprint(self, format_version: str) -> str:
         """SHA-256 of the data in a canonical form: same marts, same fingerprint.
@@ -94,7 +100,10 @@ class MartData:
             "submissions": self.submissions,
             "quarantine": self.quarantine,
             "trends": self.trends,
+            "unit_quality": self.unit_quality,
             "phase_years": {k: {str(y): v for y, v in d.items()} for k, d in self.phase_years.items()},
+            "has_targets": self.has_targets,
+            "previous_period_code": self.previous_period_code,
         }
         text = json.dumps(payload, default=_canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -120,32 +129,28 @@ def _rows(conn: psycopg.Connection, sql: str, params: dict[str, Any] | None = No
 
 
 def find_period(conn: psycopg.Connection, period_code: str) -> ReportingPeriod:
-    """The period called `period_code`: a row of dim_reporting_periods or a phase code."""
-    phase = PHASE_RE.match(period_code)
-    if phase:
-        first, last = int(phase["first"]), int(phase["last"])
-        rows = _rows(
-            conn,
-            """
-            select min(start_date) as start_date, max(end_date) as end_date
-            from marts.dim_reporting_periods
-            where regime = %(regime)s and period_kind = 'Y' and report_year between %(first)s and %(last)s
-            """,
-            {"regime": DEFAULT_REGIME, "first": first, "last": last},
-        )
-        if first > last or not rows or rows[0]["start_date"] is None:
-            raise ExtractDataError(
-                f"Giai đoạn {period_code} không có trong marts.dim_reporting_periods / "
-                f"phase {period_code}: its years are not in marts.dim_reporting_periods"
-            )
+    """The period called `period_code`: a row of dim_reporting_periods or of dim_strategy_phases."""
+    phases = _rows(
+        conn,
+        """
+        select phase_code, regime, start_year, end_year, start_date, end_date, name_vi, name_en
+        from marts.dim_strategy_phases
+        where phase_code = %(code)s
+        """,
+        {"code": period_code},
+    )
+    if phases:
+        p = phases[0]
         return ReportingPeriod(
-            code=period_code,
-            regime=DEFAULT_REGIME,
-            report_year=last,
+            code=p["phase_code"],
+            regime=p["regime"],
+            report_year=int(p["end_year"]),
             kind="PHASE",
-            start_date=rows[0]["start_date"],
-            end_date=rows[0]["end_date"],
-            years=tuple(range(first, last + 1)),
+            start_date=p["start_date"],
+            end_date=p["end_date"],
+            years=tuple(range(int(p["start_year"]), int(p["end_year"]) + 1)),
+            name_vi=p["name_vi"],
+            name_en=p["name_en"],
         )
     rows = _rows(
         conn,
@@ -158,8 +163,9 @@ def find_period(conn: psycopg.Connection, period_code: str) -> ReportingPeriod:
     )
     if not rows:
         raise ExtractDataError(
-            f"Kỳ báo cáo {period_code!r} không có trong marts.dim_reporting_periods / "
-            f"period {period_code!r} is not in marts.dim_reporting_periods (expected e.g. 2024-Y, 2025-Q2, 2023-2026)"
+            f"Kỳ báo cáo {period_code!r} không có trong marts.dim_reporting_periods hay marts.dim_strategy_phases / "
+            f"period {period_code!r} is neither in marts.dim_reporting_periods nor in marts.dim_strategy_phases "
+            "(expected e.g. 2024-Y, 2025-Q2, 2023-2026)"
         )
     r = rows[0]
     return ReportingPeriod(
@@ -199,257 +205,131 @@ def latest_period_code(conn: psycopg.Connection) -> str | None:
     return rows[0]["period_code"] if rows else None
 
 
-def previous_period_code(conn: psycopg.Connection, period: ReportingPeriod) -> str | None:
-    """The same kind of period one year earlier (2024-9M -> 2023-9M), in the same regime."""
-    rows = _rows(
-        conn,
-        """
-        select period_code from marts.dim_reporting_periods
-        where regime = %(regime)s and period_kind = %(kind)s and report_year = %(year)s
-        """,
-        {"regime": period.regime, "kind": period.kind, "year": period.report_year - 1},
-    )
-    return rows[0]["period_code"] if rows else None
-
-
 # --- indicators ------------------------------------------------------------------------------
 
 
-def _has_column(conn: psycopg.Connection, table: str, column: str) -> bool:
-    rows = _rows(
-        conn,
-        """
-        select 1 from information_schema.columns
-        where table_schema = 'marts' and table_name = %(t)s and column_name = %(c)s
-        """,
-        {"t": table, "c": column},
-    )
-    return bool(rows)
-
-
 def read_indicators(conn: psycopg.Connection) -> list[Row]:
-    """dim_indicators in reading order: group, then the seed's sort order."""
+    """dim_indicators in the order every report shows them (`display_order`)."""
     return _rows(
         conn,
         """
         select indicator_code, indicator_group, name_vi, name_en, unit, formula_vi, formula_en,
-               direction, default_scope, is_additive, sort_order
+               direction, default_scope, is_additive, is_headline, display_order
         from marts.dim_indicators
-        order by array_position(array['detection', 'handling', 'recovery', 'data_quality'], indicator_group),
-                 sort_order, indicator_code
+        order by display_order
         """,
     )
 
 
-_UNIT_NAMES = """
-    unit_names as (
-        select distinct on (unit_code) unit_code, unit_name_vi
-        from marts.dim_reporting_units
-        order by unit_code, valid_from desc nulls last
-    ),
-    agency_names as (
-        select distinct on (agency_code) agency_code, agency_name_vi
-        from marts.dim_reporting_units
-        order by agency_code, valid_from desc nulls last
-    )
-"""
+def has_targets(conn: psycopg.Connection) -> bool:
+    """Whether the Inspectorate set any target (seed indicator_targets, via the yearly evaluation)."""
+    return bool(_rows(conn, "select 1 from marts.fct_yearly_evaluation where target_value is not null limit 1"))
 
 
-def read_summary(conn: psycopg.Connection, period: ReportingPeriod, previous_code: str | None) -> list[Row]:
-    """Province, restated, default scope: this period against the same period a year before.
+def read_summary(conn: psycopg.Connection, period: ReportingPeriod) -> tuple[list[Row], str | None]:
+    """Headline indicators, province, restated, default scope, against the same period a year before.
 
-    For a year the values, previous values and targets come from fct_yearly_evaluation
-    (falling back to fct_indicator_values for an indicator it does not evaluate). The
-    change columns are computed here, once, from value and previous value, as a fraction
-    (0.25 = +25 %). Only headline indicators when dim_indicators has `is_headline`.
+    A year reads the yearly evaluation (with targets); a shorter period the comparisons.
+    Returns the rows and the code of the period compared with.
     """
-    headline_filter = "and i.is_headline" if _has_column(conn, "dim_indicators", "is_headline") else ""
-    return _rows(
-        conn,
-        f"""
-        with indicators as (
-            select * from marts.dim_indicators as i where true {headline_filter}
-        ),
-        current_values as (
-            select v.indicator_code, v.value
-            from marts.fct_indicator_values as v
-            inner join indicators as i on i.indicator_code = v.indicator_code and i.default_scope = v.scope
-            where v.period_code = %(period)s and v.unit_level = 'province' and v.restatement = 'restated'
-        ),
-        previous_values as (
-            select v.indicator_code, v.value
-            from marts.fct_indicator_values as v
-            inner join indicators as i on i.indicator_code = v.indicator_code and i.default_scope = v.scope
-            where v.period_code = %(previous)s and v.unit_level = 'province' and v.restatement = 'restated'
-        ),
-        evaluation as (
-            select e.indicator_code, e.value, e.previous_value, e.target_value, e.target_met
-            from marts.fct_yearly_evaluation as e
-            inner join indicators as i on i.indicator_code = e.indicator_code and i.default_scope = e.scope
-            where %(is_year)s and e.report_year = %(year)s and e.unit_level = 'province'
-        ),
-        joined as (
-            select
-                i.indicator_code,
-                i.indicator_group,
-                i.name_vi,
-                i.name_en,
-                i.unit,
-                i.direction,
-                i.default_scope,
-                i.sort_order,
-                case when e.indicator_code is not null then e.value else c.value end as value,
-                case when e.indicator_code is not null then e.previous_value else p.value end as previous_value,
-                e.target_value,
-                e.target_met
-            from indicators as i
-            left join current_values as c on c.indicator_code = i.indicator_code
-            left join previous_values as p on p.indicator_code = i.indicator_code
-            left join evaluation as e on e.indicator_code = i.indicator_code
-        ),
-        final as (
-            select
-                *,
-                value - previous_value as change_abs,
-                case when previous_value <> 0 then (value - previous_value) / abs(previous_value) end as change_pct
-            from joined
-            where value is not null or previous_value is not null
+    if period.is_year:
+        rows = _rows(
+            conn,
+            """
+            select i.indicator_code, i.indicator_group, i.name_vi, i.name_en, i.unit, i.direction,
+                   i.default_scope, i.display_order, e.value, e.previous_value, e.change_abs,
+                   e.change_pct, e.change_points, e.target_value, e.target_met
+            from marts.dim_indicators as i
+            inner join marts.fct_yearly_evaluation as e
+                on e.indicator_code = i.indicator_code and e.scope = i.default_scope
+            where i.is_headline and e.report_year = %(year)s and e.unit_level = 'province'
+            order by i.display_order
+            """,
+            {"year": period.report_year},
         )
-        select * from final
-        order by array_position(array['detection', 'handling', 'recovery', 'data_quality'], indicator_group),
-                 sort_order, indicator_code
+    else:
+        rows = _rows(
+            conn,
+            """
+            select i.indicator_code, i.indicator_group, i.name_vi, i.name_en, i.unit, i.direction,
+                   i.default_scope, i.display_order, c.value, c.previous_value, c.change_abs,
+                   c.change_pct, c.change_points, null::numeric as target_value, null::boolean as target_met
+            from marts.dim_indicators as i
+            inner join marts.fct_indicator_comparisons as c
+                on c.indicator_code = i.indicator_code and c.scope = i.default_scope
+            where i.is_headline and c.period_code = %(period)s
+              and c.unit_level = 'province' and c.restatement = 'restated'
+            order by i.display_order
+            """,
+            {"period": period.code},
+        )
+    previous = _rows(
+        conn,
+        """
+        select distinct previous_period_code from marts.fct_indicator_comparisons
+        where period_code = %(period)s and previous_period_code is not null
         """,
-        {"period": period.code, "previous": previous_code, "is_year": period.is_year, "year": period.report_year},
+        {"period": period.code},
     )
+    return rows, (previous[0]["previous_period_code"] if previous else None)
 
 
-def read_group(conn: psycopg.Connection, period: ReportingPeriod, previous_code: str | None, group: str) -> list[Row]:
-    """One indicator group for the period, every level and scope, with last year's value."""
+def read_group(conn: psycopg.Connection, period: ReportingPeriod, group: str) -> list[Row]:
+    """One indicator group: province, agencies and units (restated), default scope, last year beside."""
     return _rows(
         conn,
-        f"""
-        with {_UNIT_NAMES},
-        indicators as (
-            select * from marts.dim_indicators where indicator_group = %(group)s
-        ),
-        period_values as (
-            select v.*
-            from marts.fct_indicator_values as v
-            where v.period_code = %(period)s
-              and v.restatement = case when v.unit_level = 'unit' then 'as_reported' else 'restated' end
-        ),
-        previous_values as (
-            select v.*
-            from marts.fct_indicator_values as v
-            where v.period_code = %(previous)s
-        ),
-        final as (
-            select
-                i.indicator_code,
-                i.name_vi,
-                i.unit,
-                v.unit_level,
-                v.unit_code,
-                case v.unit_level
-                    when 'unit' then un.unit_name_vi
-                    when 'agency' then an.agency_name_vi
-                end as unit_name_vi,
-                v.scope,
-                v.restatement,
-                v.value,
-                v.numerator,
-                v.denominator,
-                pv.value as previous_value,
-                i.sort_order,
-                i.default_scope
-            from period_values as v
-            inner join indicators as i on i.indicator_code = v.indicator_code
-            left join unit_names as un on un.unit_code = v.unit_code
-            left join agency_names as an on an.agency_code = v.unit_code
-            left join previous_values as pv
-                on pv.indicator_code = v.indicator_code
-                and pv.unit_level = v.unit_level
-                and pv.unit_code = v.unit_code
-                and pv.restatement = v.restatement
-                and pv.scope = v.scope
-        )
-        select * from final
-        order by sort_order, indicator_code,
-                 array_position(array['province', 'agency', 'unit'], unit_level),
-                 scope <> default_scope,
-                 array_position(array['corruption', 'position', 'all'], scope),
-                 unit_code
+        """
+        select c.indicator_code, i.name_vi, i.name_en, i.unit, i.display_order, c.unit_level,
+               c.agency_code, c.unit_code, c.unit_name_vi, c.scope, c.value, c.numerator,
+               c.denominator, c.previous_value, c.change_abs, c.change_pct, c.change_points
+        from marts.fct_indicator_comparisons as c
+        inner join marts.dim_indicators as i
+            on i.indicator_code = c.indicator_code and i.default_scope = c.scope
+        where c.period_code = %(period)s and c.restatement = 'restated' and i.indicator_group = %(group)s
+        order by array_position(array['province', 'agency', 'unit'], c.unit_level),
+                 c.agency_code, c.unit_code, i.display_order
         """,
-        {"period": period.code, "previous": previous_code, "group": group},
+        {"period": period.code, "group": group},
     )
 
 
 def read_phase_group(conn: psycopg.Connection, period: ReportingPeriod, group: str) -> list[Row]:
-    """Phase totals of one group (additive indicators only), every unit and scope."""
+    """Phase totals of one group (additive indicators only): province, agencies, units, default scope."""
     return _rows(
         conn,
-        f"""
-        with {_UNIT_NAMES},
-        agencies as (select distinct agency_code from marts.dim_reporting_units),
-        final as (
-            select
-                i.indicator_code,
-                i.name_vi,
-                i.unit,
-                case
-                    when t.unit_code = %(province)s then 'province'
-                    when t.unit_code in (select agency_code from agencies) then 'agency'
-                    else 'unit'
-                end as unit_level,
-                t.unit_code,
-                coalesce(un.unit_name_vi, an.agency_name_vi) as unit_name_vi,
-                t.scope,
-                t.value,
-                t.years_covered::text as years_covered,
-                i.sort_order,
-                i.default_scope
-            from marts.fct_phase_totals as t
-            inner join marts.dim_indicators as i on i.indicator_code = t.indicator_code
-            left join unit_names as un on un.unit_code = t.unit_code
-            left join agency_names as an on an.agency_code = t.unit_code
-            where t.phase_code = %(phase)s and i.indicator_group = %(group)s
-        )
-        select * from final
-        order by sort_order, indicator_code,
-                 array_position(array['province', 'agency', 'unit'], unit_level),
-                 scope <> default_scope,
-                 array_position(array['corruption', 'position', 'all'], scope),
-                 unit_code
+        """
+        select t.indicator_code, i.name_vi, i.name_en, i.unit, i.display_order, t.unit_level,
+               t.agency_code, t.unit_code, t.unit_name_vi, t.scope, t.value, t.years_covered,
+               t.first_year_covered, t.last_year_covered
+        from marts.fct_phase_totals as t
+        inner join marts.dim_indicators as i
+            on i.indicator_code = t.indicator_code and i.default_scope = t.scope
+        where t.phase_code = %(phase)s and i.indicator_group = %(group)s
+        order by array_position(array['province', 'agency', 'unit'], t.unit_level),
+                 t.agency_code, t.unit_code, i.display_order
         """,
-        {"phase": period.code, "group": group, "province": PROVINCE_UNIT_CODE},
+        {"phase": period.code, "group": group},
     )
 
 
 def read_phase_summary(
     conn: psycopg.Connection, period: ReportingPeriod
 ) -> tuple[list[Row], dict[str, dict[int, Any]]]:
-    """Province phase totals per indicator, and each year's value inside the phase."""
-    headline_filter = "and i.is_headline" if _has_column(conn, "dim_indicators", "is_headline") else ""
+    """Headline phase totals at the province, and each year's value inside the phase."""
     totals = _rows(
         conn,
-        f"""
-        with indicators as (
-            select * from marts.dim_indicators as i where true {headline_filter}
-        ),
-        totals as (
-            select t.indicator_code, t.value as phase_value, t.years_covered::text as years_covered
-            from marts.fct_phase_totals as t
-            inner join indicators as i on i.indicator_code = t.indicator_code and i.default_scope = t.scope
-            where t.phase_code = %(phase)s and t.unit_code = %(province)s
-        )
+        """
         select i.indicator_code, i.indicator_group, i.name_vi, i.name_en, i.unit, i.direction,
-               i.default_scope, i.sort_order, t.phase_value, t.years_covered
-        from indicators as i
-        left join totals as t on t.indicator_code = i.indicator_code
-        order by array_position(array['detection', 'handling', 'recovery', 'data_quality'], i.indicator_group),
-                 i.sort_order, i.indicator_code
+               i.default_scope, i.display_order, t.value as phase_value, t.years_covered,
+               t.first_year_covered, t.last_year_covered
+        from marts.dim_indicators as i
+        left join marts.fct_phase_totals as t
+            on t.indicator_code = i.indicator_code and t.scope = i.default_scope
+            and t.phase_code = %(phase)s and t.unit_level = 'province'
+        where i.is_headline
+        order by i.display_order
         """,
-        {"phase": period.code, "province": PROVINCE_UNIT_CODE},
+        {"phase": period.code},
     )
     yearly = read_trends(conn, period, first_year=period.years[0])
     by_code: dict[str, dict[int, Any]] = {}
@@ -472,7 +352,7 @@ def read_trends(conn: psycopg.Connection, period: ReportingPeriod, first_year: i
           and p.report_year <= %(last)s and p.report_year >= %(first)s
           and p.end_date <= %(end)s
           and v.unit_level = 'province' and v.restatement = 'restated'
-        order by v.indicator_code, p.report_year
+        order by i.display_order, p.report_year
         """,
         {
             "regime": period.regime,
@@ -484,6 +364,12 @@ def read_trends(conn: psycopg.Connection, period: ReportingPeriod, first_year: i
 
 
 # --- data quality ----------------------------------------------------------------------------------
+
+_UNIT_NAMES = """
+    unit_names as (
+        select unit_code, agency_code, unit_name_vi from marts.dim_reporting_units
+    )
+"""
 
 
 def read_submissions(conn: psycopg.Connection, period: ReportingPeriod) -> list[Row]:
@@ -506,6 +392,49 @@ def read_submissions(conn: psycopg.Connection, period: ReportingPeriod) -> list[
                rows_read, rows_loaded, rows_quarantined
         from final
         order by array_position(array['missing', 'rejected', 'late'], status), source, unit_code, end_date, period_code
+        """,
+        {"start": period.start_date, "end": period.end_date},
+    )
+
+
+def read_unit_quality(conn: psycopg.Connection, period: ReportingPeriod) -> list[Row]:
+    """One line per unit: its returns inside the extract period by status, and its problem rows."""
+    return _rows(
+        conn,
+        f"""
+        with {_UNIT_NAMES},
+        periods as (
+            select period_code from marts.dim_reporting_periods
+            where start_date >= %(start)s and end_date <= %(end)s
+        ),
+        returns as (
+            select s.unit_code,
+                   count(*) filter (where s.expected or s.status <> 'missing') as returns_due,
+                   count(*) filter (where s.status = 'on_time') as on_time,
+                   count(*) filter (where s.status = 'late') as late,
+                   count(*) filter (where s.status = 'missing' and s.expected) as missing,
+                   count(*) filter (where s.status = 'rejected') as rejected,
+                   coalesce(sum(s.rows_loaded), 0) as rows_loaded
+            from marts.fct_return_submissions as s
+            inner join periods as p on p.period_code = s.period_code
+            group by s.unit_code
+        ),
+        problems as (
+            select q.unit_code,
+                   coalesce(sum(q.rows) filter (where q.severity = 'row'), 0) as rows_quarantined,
+                   coalesce(sum(q.rows) filter (where q.severity = 'warn'), 0) as rows_flagged
+            from marts.fct_quarantine_summary as q
+            inner join periods as p on p.period_code = q.period_code
+            group by q.unit_code
+        )
+        select r.unit_code, un.agency_code, un.unit_name_vi, r.returns_due, r.on_time, r.late,
+               r.missing, r.rejected, r.rows_loaded,
+               coalesce(q.rows_quarantined, 0) as rows_quarantined, coalesce(q.rows_flagged, 0) as rows_flagged
+        from returns as r
+        left join problems as q on q.unit_code = r.unit_code
+        left join unit_names as un on un.unit_code = r.unit_code
+        where r.returns_due > 0
+        order by (r.missing + r.rejected + r.late) = 0, un.agency_code, r.unit_code
         """,
         {"start": period.start_date, "end": period.end_date},
     )
@@ -534,16 +463,13 @@ def read_marts(conn: psycopg.Connection, period_code: str) -> MartData:
     so that every sheet sees the same state of the marts even while dbt rebuilds them."""
     period = find_period(conn, period_code)
     indicators = read_indicators(conn)
-    submissions = read_submissions(conn, period)
-    quarantine = read_quarantine(conn, period)
+    previous = None
     if period.is_phase:
         summary, phase_years = read_phase_summary(conn, period)
-        groups = {g: read_phase_group(conn, period, g) for g in GROUPS[:3]}
+        groups = {g: read_phase_group(conn, period, g) for g in GROUPS}
     else:
-        previous = previous_period_code(conn, period)
-        summary, phase_years = read_summary(conn, period, previous), {}
-        groups = {g: read_group(conn, period, previous, g) for g in GROUPS[:3]}
-    trends = read_trends(conn, period)
+        (summary, previous), phase_years = read_summary(conn, period), {}
+        groups = {g: read_group(conn, period, g) for g in GROUPS}
     if not summary and not any(groups.values()):
         raise ExtractDataError(
             f"Không có số liệu chỉ tiêu cho kỳ {period_code} trong marts / "
@@ -554,8 +480,11 @@ def read_marts(conn: psycopg.Connection, period_code: str) -> MartData:
         indicators=indicators,
         summary=summary,
         groups=groups,
-        submissions=submissions,
-        quarantine=quarantine,
-        trends=trends,
+        submissions=read_submissions(conn, period),
+        quarantine=read_quarantine(conn, period),
+        trends=read_trends(conn, period),
+        unit_quality=read_unit_quality(conn, period),
         phase_years=phase_years,
+        has_targets=has_targets(conn),
+        previous_period_code=previous,
     )

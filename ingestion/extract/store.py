@@ -39,14 +39,18 @@ comment on table delivery.extracts is
 create table if not exists delivery.extract_files (
     extract_id  bigint not null references delivery.extracts (extract_id),
     file_name   text not null,
-    role        text not null check (role in ('workbook', 'csv', 'manifest')),
+    role        text not null,
     sha256      text not null,
     size_bytes  bigint not null,
     content     bytea not null,
     primary key (extract_id, file_name)
 );
 comment on table delivery.extract_files is
-    'The bytes of every file of an extract (workbook, one CSV per sheet, manifest): what deliveries and resends send.';
+    'The bytes of every file of an extract (workbook, yearly draft, one CSV per sheet, manifest): what deliveries '
+    'and resends send.';
+alter table delivery.extract_files drop constraint if exists extract_files_role_check;
+alter table delivery.extract_files add constraint extract_files_role_check
+    check (role in ('workbook', 'report', 'csv', 'manifest'));
 
 create table if not exists delivery.deliveries (
     delivery_id  bigserial primary key,
@@ -74,7 +78,9 @@ def ensure_schema(conn: psycopg.Connection) -> None:
     """Create the `delivery` schema if needed (safe to call from concurrent tasks)."""
     present = conn.execute(
         "select to_regclass('delivery.extracts') is not null and to_regclass('delivery.extract_files') is not null "
-        "and to_regclass('delivery.deliveries') is not null"
+        "and to_regclass('delivery.deliveries') is not null "
+        "and exists (select 1 from pg_constraint where conname = 'extract_files_role_check' "
+        "and pg_get_constraintdef(oid) like '%report%')"
     ).fetchone()
     if present and present[0]:
         return
@@ -162,7 +168,7 @@ def load_files(conn: psycopg.Connection, extract_id: int) -> list[ExtractFile]:
         """
         select file_name, role, content, sha256 from delivery.extract_files
         where extract_id = %s
-        order by array_position(array['workbook', 'csv', 'manifest'], role), file_name
+        order by array_position(array['workbook', 'report', 'csv', 'manifest'], role), file_name
         """,
         (extract_id,),
     ).fetchall()

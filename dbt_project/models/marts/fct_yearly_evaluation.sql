@@ -7,7 +7,8 @@
     )
 }}
 {#- The yearly evaluation: each indicator's yearly (Y) value for the province on
-    today's units beside the previous year's, the change, and the target the
+    today's units beside the previous year's, the change (difference, relative
+    change and, for ratios, percentage points), and the target the
     Inspectorate set (seed indicator_targets, for the indicator's default scope). -#}
 with
 
@@ -57,6 +58,9 @@ final as (
         case
             when previous.value <> 0 then round((yearly.value - previous.value) / abs(previous.value), 6)
         end as change_pct,
+        case
+            when indicators.unit = 'ratio' then round((yearly.value - previous.value) * 100, 4)
+        end as change_points,
         targets.target_value,
         case
             when targets.target_value is null or yearly.value is null then null
