@@ -13,17 +13,13 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-<<<<<<< HEAD
-.PHONY: help run test venv lint format samples suites bench docs up down stop clean
+.PHONY: help run test venv lint format samples suites bench docs up down stop clean office pictures
 
 .DEFAULT_GOAL := help
 
 help: ## list the targets (this text)
 	@echo "make <target>   (environment variables: python -m ingestion --help)"
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 12
-=======
-.PHONY: run test venv lint format samples suites bench docs up down clean office pictures
->>>>>>> issue-12
 
 $(STAMP): requirements.txt constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -60,20 +56,14 @@ bench: venv ## intake benchmark on 1M rows, hostile files and isolation overhead
 	$(PY) -m bench.hostile
 	$(PY) bench/dag_parse.py
 
-<<<<<<< HEAD
-docs: venv ## dbt documentation with lineage, served on http://127.0.0.1:8081
-=======
-## make office: LibreOffice, poppler and the print fonts (Debian packages) the PDF checks and pictures use
-office:
+office: ## LibreOffice, poppler and the print fonts (Debian packages) the PDF checks and pictures use
 	bash scripts/install_office.sh
 
-## make pictures: README images of the extract's and the yearly draft's first pages, from the sample (make run)
-pictures: office run
+pictures: office run ## README images of the extract's and the yearly draft's first pages, from the sample
 	bash scripts/pictures.sh "$${PCTN_OUTPUT_DIR:-output}/extract/$$(ls "$${PCTN_OUTPUT_DIR:-output}/extract" | sort | tail -n 1)" docs/img
+	$(PY) scripts/feedback_picture.py
 
-## make docs: dbt documentation with lineage, served on http://127.0.0.1:8081
-docs: venv
->>>>>>> issue-12
+docs: venv ## dbt documentation with lineage, served on http://127.0.0.1:8081
 	$(PY) -m ingestion docs
 
 up: venv ## Airflow on this machine (UI on :8080) against the make-run warehouse
