@@ -138,14 +138,15 @@ class IsolatedReader:
         proc, self._proc = self._proc, None
         if proc is None:
             return None, 0
-        if proc.poll() is None:
-            proc.kill()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
+        try:  # reap it ourselves (not with poll()): wait4 also gives its peak RSS
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid == 0:  # still running (a hang, or a child we give up on): kill it first
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
             code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
             proc.returncode = code
             peak = int(usage.ru_maxrss)
-        except ChildProcessError:  # already reaped by poll()
+        except ChildProcessError:  # already reaped elsewhere
             code, peak = proc.returncode, 0
         for stream in (proc.stdout, proc.stdin):
             if stream is not None:
