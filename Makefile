@@ -35,7 +35,7 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/tests
+	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/tests dbt_project/macros
 
 format: venv
 	$(VENV)/bin/ruff format .
