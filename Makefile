@@ -13,7 +13,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test venv lint format samples suites bench docs up down clean
+.PHONY: run test test-fast venv lint format samples suites bench docs up down clean
 
 $(STAMP): requirements.txt constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -31,6 +31,10 @@ run: venv
 ## make test: the test suite against a real PostgreSQL (embedded unless WAREHOUSE_URL is set)
 test: venv
 	$(PY) -m pytest
+
+## make test-fast: the inner loop, tests not marked slow (no dbt or Airflow runs: tests/run_guard.py)
+test-fast: venv
+	$(PY) -m pytest -m "not slow"
 
 lint: venv
 	$(VENV)/bin/ruff check .
