@@ -10,9 +10,11 @@ their try history, asset events), the warehouse and the messages the server rece
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import ipaddress
+import json
 import os
 import shutil
 import smtplib
@@ -21,6 +23,8 @@ import sqlite3
 import ssl
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +32,7 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
+import asyncssh
 import psycopg
 import pytest
 from aiosmtpd.controller import Controller
@@ -347,3 +352,148 @@ def test_a_failed_file_fails_the_run_while_publish_still_emits(
     ]
     assert all(m.tls for m in notices)
     assert "injected by the test" in "".join(_body(m.message) for m in notices)
+
+
+# ---------------------------------------------------------------- a delivery that fails, then succeeds
+SFTP_USER, SFTP_PASSWORD = "thanhtra", "s3cret-for-tests"
+
+
+class _PasswordServer(asyncssh.SSHServer):
+    """One user with a password."""
+
+    def begin_auth(self, username: str) -> bool:
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return True
+
+    def validate_password(self, username: str, password: str) -> bool:
+        return username == SFTP_USER and password == SFTP_PASSWORD
+
+
+def _start_sftp(root: Path, port: int, key: Any) -> tuple[Any, Any, Any]:
+    """An asyncssh SFTP server on 127.0.0.1:`port` chrooted to `root`, in a thread of its own."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def start() -> Any:
+        return await asyncssh.listen(
+            "127.0.0.1",
+            port,
+            server_host_keys=[key],
+            server_factory=_PasswordServer,
+            sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=str(root).encode()),
+        )
+
+    server = asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+    return server, loop, thread
+
+
+def _stop_sftp(server: Any, loop: Any, thread: Any) -> None:
+    server.close()
+    asyncio.run_coroutine_threadsafe(server.wait_closed(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()
+
+
+def _ti_state(home: Path, dag_id: str, task_id: str) -> tuple[str | None, int] | None:
+    try:
+        with sqlite3.connect(home / "airflow.db", timeout=30) as db:
+            return db.execute(
+                "select t.state, t.try_number from task_instance t join dag_run r"
+                " on r.dag_id = t.dag_id and r.run_id = t.run_id"
+                " where t.dag_id = ? and t.task_id = ? order by r.id desc limit 1",
+                (dag_id, task_id),
+            ).fetchone()
+    except sqlite3.OperationalError:  # the run holds the write lock for a moment
+        return None
+
+
+def test_a_failed_delivery_is_retried_and_arrives_once_the_server_is_back(
+    airflow_home: Path, smtp_server: TlsSmtpServer, tmp_path: Path
+) -> None:
+    """`pctn_extract` with the SFTP server down: `deliver` fails, the DeliveryError is logged and
+    wrapped as transient, the task waits its 30-60 s back-off; the server comes up and the retry
+    delivers every file byte for byte. Real marts: the sample's 2024-Y returns, intake + dbt build."""
+    from ingestion.extract.store import load_files
+    from ingestion.pipeline import run_intake
+    from ingestion.transform import run_dbt
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for path in sorted(SAMPLES.glob("*_2024-Y*")):
+        shutil.copy2(path, inbox / path.name)
+    url = _fresh_database()
+    try:
+        run_intake(url, inbox, tmp_path / "out")
+        run_dbt(url, ["build"], target_path=tmp_path / "target", quiet=True)
+
+        key = asyncssh.generate_private_key("ssh-ed25519")
+        public = key.export_public_key().decode().split()
+        port = _free_port()  # nothing listens there yet
+        root = tmp_path / "sftp-root"
+        root.mkdir()
+        connection = {
+            "conn_type": "sftp", "host": "127.0.0.1", "port": port, "login": SFTP_USER, "password": SFTP_PASSWORD,
+            "extra": {"host_key": f"{public[0]} {public[1]}", "look_for_keys": "false", "conn_timeout": "10"},
+        }  # fmt: skip
+        env = {**os.environ, **airflow_env(airflow_home, url, f"sqlite:///{airflow_home}/airflow.db")}
+        env.update(
+            {
+                "AIRFLOW_CONN_PCTN_SFTP": json.dumps(connection),
+                "PCTN_DELIVERY_CHANNELS": "sftp",
+                "PCTN_SFTP_DIR": "inbox/pctn",
+                "AIRFLOW_CONN_PCTN_SMTP": (
+                    f"smtp://127.0.0.1:{smtp_server.port}?disable_ssl=true&from_email=pctn%40thanhhoa.example.vn"
+                ),
+                "AIRFLOW_VAR_PCTN_NOTIFY_TO": NOTIFY_TO,
+                "SSL_CERT_FILE": str(smtp_server.cert),
+                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "false",
+            }
+        )
+        env.pop("WAREHOUSE_URL", None)
+        before = len(smtp_server.messages)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "airflow", "dags", "test", "pctn_extract", "--conf", '{"period_code": "2024-Y"}'],
+            env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        sftp = None
+        try:
+            deadline = time.monotonic() + 600
+            while _ti_state(airflow_home, "pctn_extract", "deliver") != ("up_for_retry", 1):
+                assert proc.poll() is None, proc.stdout.read()[-6000:] if proc.stdout else ""
+                assert time.monotonic() < deadline, "deliver never failed its first try"
+                time.sleep(0.5)
+            with psycopg.connect(url) as conn:
+                failed = conn.execute(
+                    "select outcome, error from delivery.deliveries where channel = 'sftp' order by delivery_id"
+                ).fetchall()
+            sftp = _start_sftp(root, port, key)  # the channel is back before the retry
+            output, _ = proc.communicate(timeout=900)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            if sftp is not None:
+                _stop_sftp(*sftp)
+        with sqlite3.connect(airflow_home / "airflow.db") as db:
+            state = db.execute(
+                "select state from dag_run where dag_id = 'pctn_extract' order by id desc limit 1"
+            ).fetchone()[0]
+        with psycopg.connect(url) as conn:
+            outcomes = conn.execute(
+                "select outcome, extract_id from delivery.deliveries where channel = 'sftp' order by delivery_id"
+            ).fetchall()
+            stored = {f.name: f.content for f in load_files(conn, outcomes[-1][1])}
+    finally:
+        _drop_database(url)
+
+    assert state == "success", output[-6000:]
+    assert _ti_state(airflow_home, "pctn_extract", "deliver") == ("success", 2)  # one retry, then delivered
+    assert [o for o, _ in failed] == ["failed"] and failed[0][1]  # the failure is logged with its error
+    assert [o for o, _ in outcomes] == ["failed", "delivered"]
+    arrived = {p.name: p.read_bytes() for p in (root / "inbox" / "pctn" / "2024-Y").iterdir()}
+    assert arrived == stored and len(arrived) >= 3  # workbook, CSVs, manifest: byte for byte
+    assert "TransientError" in output
+    assert smtp_server.messages[before:] == []  # retried and then succeeded: no failure notice

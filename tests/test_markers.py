@@ -51,6 +51,13 @@ def test_slow_may_build():
 
 def test_fast_and_quiet():
     assert 1 + 1 == 2
+
+@pytest.fixture(scope="session")
+def built_warehouse():  # as conftest's sample_warehouse: the build happens in the setup of a test
+    _dbt_build()
+
+def test_fast_with_a_building_fixture(built_warehouse):
+    pass
 """
 
 
@@ -62,7 +69,8 @@ def test_the_guard_fails_a_fast_test_that_runs_dbt_or_airflow(
     pytester.makepyfile(test_throwaway=THROWAWAY)
     pytester.makeini("[pytest]\nmarkers =\n    slow: slow\n")
     result = pytester.runpytest_subprocess("-p", "tests.conftest", "-q", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2, failed=2)
+    result.assert_outcomes(passed=2, failed=2, errors=1)
     out = result.stdout.str()
     assert "test_fast_but_builds is not marked slow but ran: dbt build" in out
     assert "test_fast_but_runs_a_dag is not marked slow but ran: airflow dags test no_such_dag" in out
+    assert "test_fast_with_a_building_fixture is not marked slow but ran: dbt build" in out  # in its setup
