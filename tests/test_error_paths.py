@@ -411,83 +411,91 @@ def _ti_state(home: Path, dag_id: str, task_id: str) -> tuple[str | None, int] |
         return None
 
 
-def test_a_failed_delivery_is_retried_and_arrives_once_the_server_is_back(
-    airflow_home: Path, smtp_server: TlsSmtpServer, tmp_path: Path
-) -> None:
-    """`pctn_extract` with the SFTP server down: `deliver` fails, the DeliveryError is logged and
-    wrapped as transient, the task waits its 30-60 s back-off; the server comes up and the retry
-    delivers every file byte for byte. Real marts: the sample's 2024-Y returns, intake + dbt build."""
-    from ingestion.extract.store import load_files
+@pytest.fixture(scope="module")
+def marts_2024(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A warehouse with real marts: the sample's 2024-Y returns through the intake and `dbt build`."""
     from ingestion.pipeline import run_intake
     from ingestion.transform import run_dbt
 
-    inbox = tmp_path / "inbox"
+    base = tmp_path_factory.mktemp("marts_2024")
+    inbox = base / "inbox"
     inbox.mkdir()
     for path in sorted(SAMPLES.glob("*_2024-Y*")):
         shutil.copy2(path, inbox / path.name)
     url = _fresh_database()
     try:
-        run_intake(url, inbox, tmp_path / "out")
-        run_dbt(url, ["build"], target_path=tmp_path / "target", quiet=True)
-
-        key = asyncssh.generate_private_key("ssh-ed25519")
-        public = key.export_public_key().decode().split()
-        port = _free_port()  # nothing listens there yet
-        root = tmp_path / "sftp-root"
-        root.mkdir()
-        connection = {
-            "conn_type": "sftp", "host": "127.0.0.1", "port": port, "login": SFTP_USER, "password": SFTP_PASSWORD,
-            "extra": {"host_key": f"{public[0]} {public[1]}", "look_for_keys": "false", "conn_timeout": "10"},
-        }  # fmt: skip
-        env = {**os.environ, **airflow_env(airflow_home, url, f"sqlite:///{airflow_home}/airflow.db")}
-        env.update(
-            {
-                "AIRFLOW_CONN_PCTN_SFTP": json.dumps(connection),
-                "PCTN_DELIVERY_CHANNELS": "sftp",
-                "PCTN_SFTP_DIR": "inbox/pctn",
-                "AIRFLOW_CONN_PCTN_SMTP": (
-                    f"smtp://127.0.0.1:{smtp_server.port}?disable_ssl=true&from_email=pctn%40thanhhoa.example.vn"
-                ),
-                "AIRFLOW_VAR_PCTN_NOTIFY_TO": NOTIFY_TO,
-                "SSL_CERT_FILE": str(smtp_server.cert),
-                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "false",
-            }
-        )
-        env.pop("WAREHOUSE_URL", None)
-        before = len(smtp_server.messages)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "airflow", "dags", "test", "pctn_extract", "--conf", '{"period_code": "2024-Y"}'],
-            env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
-        sftp = None
-        try:
-            deadline = time.monotonic() + 600
-            while _ti_state(airflow_home, "pctn_extract", "deliver") != ("up_for_retry", 1):
-                assert proc.poll() is None, proc.stdout.read()[-6000:] if proc.stdout else ""
-                assert time.monotonic() < deadline, "deliver never failed its first try"
-                time.sleep(0.5)
-            with psycopg.connect(url) as conn:
-                failed = conn.execute(
-                    "select outcome, error from delivery.deliveries where channel = 'sftp' order by delivery_id"
-                ).fetchall()
-            sftp = _start_sftp(root, port, key)  # the channel is back before the retry
-            output, _ = proc.communicate(timeout=900)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            if sftp is not None:
-                _stop_sftp(*sftp)
-        with sqlite3.connect(airflow_home / "airflow.db") as db:
-            state = db.execute(
-                "select state from dag_run where dag_id = 'pctn_extract' order by id desc limit 1"
-            ).fetchone()[0]
-        with psycopg.connect(url) as conn:
-            outcomes = conn.execute(
-                "select outcome, extract_id from delivery.deliveries where channel = 'sftp' order by delivery_id"
-            ).fetchall()
-            stored = {f.name: f.content for f in load_files(conn, outcomes[-1][1])}
+        run_intake(url, inbox, base / "out")
+        run_dbt(url, ["build"], target_path=base / "target", quiet=True)
+        yield url
     finally:
         _drop_database(url)
+
+
+def test_a_failed_delivery_is_retried_and_arrives_once_the_server_is_back(
+    airflow_home: Path, smtp_server: TlsSmtpServer, marts_2024: str, tmp_path: Path
+) -> None:
+    """`pctn_extract` with the SFTP server down: `deliver` fails, the DeliveryError is logged and
+    wrapped as transient, the task waits its 30-60 s back-off; the server comes up and the retry
+    delivers every file byte for byte."""
+    from ingestion.extract.store import load_files
+
+    url = marts_2024
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    public = key.export_public_key().decode().split()
+    port = _free_port()  # nothing listens there yet
+    root = tmp_path / "sftp-root"
+    root.mkdir()
+    connection = {
+        "conn_type": "sftp", "host": "127.0.0.1", "port": port, "login": SFTP_USER, "password": SFTP_PASSWORD,
+        "extra": {"host_key": f"{public[0]} {public[1]}", "look_for_keys": "false", "conn_timeout": "10"},
+    }  # fmt: skip
+    env = {**os.environ, **airflow_env(airflow_home, url, f"sqlite:///{airflow_home}/airflow.db")}
+    env.update(
+        {
+            "AIRFLOW_CONN_PCTN_SFTP": json.dumps(connection),
+            "PCTN_DELIVERY_CHANNELS": "sftp",
+            "PCTN_SFTP_DIR": "inbox/pctn",
+            "AIRFLOW_CONN_PCTN_SMTP": (
+                f"smtp://127.0.0.1:{smtp_server.port}?disable_ssl=true&from_email=pctn%40thanhhoa.example.vn"
+            ),
+            "AIRFLOW_VAR_PCTN_NOTIFY_TO": NOTIFY_TO,
+            "SSL_CERT_FILE": str(smtp_server.cert),
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "false",
+        }
+    )
+    env.pop("WAREHOUSE_URL", None)
+    before = len(smtp_server.messages)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "airflow", "dags", "test", "pctn_extract", "--conf", '{"period_code": "2024-Y"}'],
+        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    sftp = None
+    try:
+        deadline = time.monotonic() + 600
+        while _ti_state(airflow_home, "pctn_extract", "deliver") != ("up_for_retry", 1):
+            assert proc.poll() is None, proc.stdout.read()[-6000:] if proc.stdout else ""
+            assert time.monotonic() < deadline, "deliver never failed its first try"
+            time.sleep(0.5)
+        with psycopg.connect(url) as conn:
+            failed = conn.execute(
+                "select outcome, error from delivery.deliveries where channel = 'sftp' order by delivery_id"
+            ).fetchall()
+        sftp = _start_sftp(root, port, key)  # the channel is back before the retry
+        output, _ = proc.communicate(timeout=900)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if sftp is not None:
+            _stop_sftp(*sftp)
+    with sqlite3.connect(airflow_home / "airflow.db") as db:
+        state = db.execute(
+            "select state from dag_run where dag_id = 'pctn_extract' order by id desc limit 1"
+        ).fetchone()[0]
+    with psycopg.connect(url) as conn:
+        outcomes = conn.execute(
+            "select outcome, extract_id from delivery.deliveries where channel = 'sftp' order by delivery_id"
+        ).fetchall()
+        stored = {f.name: f.content for f in load_files(conn, outcomes[-1][1])}
 
     assert state == "success", output[-6000:]
     assert _ti_state(airflow_home, "pctn_extract", "deliver") == ("success", 2)  # one retry, then delivered
@@ -497,3 +505,40 @@ def test_a_failed_delivery_is_retried_and_arrives_once_the_server_is_back(
     assert arrived == stored and len(arrived) >= 3  # workbook, CSVs, manifest: byte for byte
     assert "TransientError" in output
     assert smtp_server.messages[before:] == []  # retried and then succeeded: no failure notice
+
+
+def test_missing_returns_are_e_mailed_over_starttls(
+    airflow_home: Path, smtp_server: TlsSmtpServer, marts_2024: str
+) -> None:
+    """`pctn_missing_returns` for the deadline of 20/12/2024 e-mails exactly the mart's missing returns."""
+    before = len(smtp_server.messages)
+    env = {**os.environ, **airflow_env(airflow_home, marts_2024, f"sqlite:///{airflow_home}/airflow.db")}
+    env.update(
+        {
+            "AIRFLOW_CONN_PCTN_SMTP": (
+                f"smtp://127.0.0.1:{smtp_server.port}?disable_ssl=true&from_email=pctn%40thanhhoa.example.vn"
+            ),
+            "AIRFLOW_VAR_PCTN_NOTIFY_TO": NOTIFY_TO,
+            "SSL_CERT_FILE": str(smtp_server.cert),
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "false",
+        }
+    )
+    env.pop("WAREHOUSE_URL", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "airflow", "dags", "test", "pctn_missing_returns", "2024-12-21T00:00:00+00:00"],
+        env=env, cwd=REPO, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert _ti_state(airflow_home, "pctn_missing_returns", "notify") == ("success", 1), proc.stdout[-4000:]
+    with psycopg.connect(marts_2024) as conn:
+        missing = conn.execute(
+            "select period_code, source, unit_code from marts.fct_return_submissions"
+            " where period_code in ('2024-Q4', '2024-Y') and expected and status = 'missing'"
+        ).fetchall()
+    assert len(missing) > 0
+    (notice,) = smtp_server.messages[before:]
+    assert notice.tls and sorted(notice.recipients) == sorted(NOTIFY_TO.split(","))
+    assert str(notice.message["Subject"]) == "[PCTN] Missing returns 2024-Q4, 2024-Y"
+    body = _body(notice.message)
+    assert f"returns not received: {len(missing)}<" in body
+    for period, source, unit in missing:
+        assert f"<td>{period}</td><td>{source}</td><td>{unit}</td>" in body, (period, source, unit)
