@@ -542,3 +542,33 @@ def test_missing_returns_are_e_mailed_over_starttls(
     assert f"returns not received: {len(missing)}<" in body
     for period, source, unit in missing:
         assert f"<td>{period}</td><td>{source}</td><td>{unit}</td>" in body, (period, source, unit)
+
+
+def test_the_extract_e_mail_channel_uses_starttls(
+    smtp_server: TlsSmtpServer, marts_2024: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README: "SMTP on 587 with STARTTLS: disable_ssl=true (no implicit TLS), TLS stays on".
+
+    The server refuses mail before STARTTLS, so a delivery that arrives went over TLS; the
+    workbook and manifest arrive as the bytes stored in `delivery.extract_files`.
+    """
+    from ingestion.extract import build_extract, deliver
+    from ingestion.extract.store import load_files
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PCTN_SMTP",
+        f"smtp://127.0.0.1:{smtp_server.port}?disable_ssl=true&from_email=pctn%40thanhhoa.example.vn&timeout=20",
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(smtp_server.cert))
+    before = len(smtp_server.messages)
+    extract_id = build_extract(marts_2024, "2024-Y")
+    result = deliver(marts_2024, extract_id, "email", env={"PCTN_EMAIL_TO": "thanhtra.tinh@thanhhoa.example.vn"})
+    assert result.outcome == "delivered"
+    (received,) = smtp_server.messages[before:]
+    assert received.tls and received.recipients == ["thanhtra.tinh@thanhhoa.example.vn"]
+    with psycopg.connect(marts_2024) as conn:
+        stored = {f.name: f.content for f in load_files(conn, extract_id)}
+    attachments = {
+        part.get_filename(): part.get_payload(decode=True) for part in received.message.walk() if part.get_filename()
+    }
+    assert attachments == {n: c for n, c in stored.items() if n.endswith((".xlsx", "_manifest.json"))}
