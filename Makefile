@@ -13,7 +13,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help run test venv lint format samples suites bench docs up down stop clean office pictures
+.PHONY: help run test test-fast venv lint format samples suites bench docs up down stop clean office pictures
 
 .DEFAULT_GOAL := help
 
@@ -36,10 +36,13 @@ run: venv ## the whole pipeline on the bundled sample returns (RETURNS_INBOX to 
 test: venv ## the test suite against a real PostgreSQL (embedded unless WAREHOUSE_URL is set)
 	$(PY) -m pytest
 
+test-fast: venv ## the inner loop: tests not marked slow (no dbt or Airflow runs, see tests/run_guard.py)
+	$(PY) -m pytest -m "not slow"
+
 lint: venv ## ruff + sqlfluff, as the tests run them
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/tests
+	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/tests dbt_project/macros
 
 format: venv ## ruff format and safe fixes
 	$(VENV)/bin/ruff format .

@@ -16,12 +16,40 @@ import psycopg
 import pytest
 
 from ingestion.warehouse import DATA_DIR, embedded_server_url, ensure_database, with_database
+from tests import run_guard
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("PCTN_PSEUDONYM_KEY", "test-key-not-secret")
 
+pytest_plugins = ["pytester"]  # tests/test_markers.py runs pytest on a throw-away file
+
 REPO = Path(__file__).resolve().parent.parent
+RUN_GUARD = run_guard.install()
+
+
+def _guarded(item: pytest.Item):
+    """Setup and call of a test not marked `slow` may not run dbt or Airflow (tests/run_guard.py)."""
+    if item.get_closest_marker("slow"):
+        return (yield)
+    RUN_GUARD.start(item.nodeid)
+    try:
+        result = yield
+    finally:
+        violations = RUN_GUARD.stop()
+    if violations:
+        pytest.fail(f"{item.nodeid} is not marked slow but ran: {'; '.join(violations)}", pytrace=False)
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    return (yield from _guarded(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    return (yield from _guarded(item))
 
 
 def _fresh_database_url(prefix: str) -> str:

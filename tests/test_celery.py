@@ -245,6 +245,7 @@ def test_intake_runs_on_celery_workers(cluster: Cluster, fresh_warehouse_url: st
     assert statuses.pop(CORRUPT) == "rejected"
     assert "received" not in statuses.values() and "loaded" in statuses.values()
     checked = assert_sample_outcomes(fresh_warehouse_url)
+    assert checked > 0, "no sample file was checked against samples/expected.json"
     counts = json.dumps({k: sum(s != "skipped" for s in v) for k, v in by_task.items()})
     print(
         f"\ncelery: {len(processed)} files in {elapsed:.0f} s (start to finish, incl. parsing), {len(runs)} run(s);"

@@ -21,8 +21,9 @@ def test_ruff_check_and_format():
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 
-def test_sqlfluff_clean_on_models_and_tests():
-    lint = _run(str(BIN / "sqlfluff"), "lint", "models", "tests", "--processes", "2", cwd=REPO / "dbt_project")
+def test_sqlfluff_clean_on_models_tests_and_macros():
+    args = ("lint", "models", "tests", "macros", "--processes", "2")
+    lint = _run(str(BIN / "sqlfluff"), *args, cwd=REPO / "dbt_project")
     assert lint.returncode == 0, lint.stdout[-5000:] + lint.stderr[-2000:]
 
 

@@ -15,6 +15,8 @@ import pytest
 
 from tests.conftest import SAMPLES
 
+pytestmark = pytest.mark.slow  # `sample_warehouse`: the whole sample through intake and `dbt build`
+
 EXPECTED = json.loads((SAMPLES.parent / "expected.json").read_text(encoding="utf-8"))
 
 

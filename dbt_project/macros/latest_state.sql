@@ -72,9 +72,9 @@ status_since as (
 final as (
     select
         latest.record_key,
-        {%- for column in columns %}
-        latest.{{ column }},
-        {%- endfor %}
+        {% for column in columns %}
+            latest.{{ column }},
+        {% endfor %}
         latest.unit_code as last_reported_unit_code,
         latest.period_code as last_reported_period_code,
         latest.period_end_date as last_reported_on,
@@ -82,9 +82,9 @@ final as (
         history.first_reported_on,
         first_returns.first_reported_unit_code,
         history.returns_reported,
-        {%- if event_date %}
-        event_returns.{{ event_unit_column }},
-        {%- endif %}
+        {% if event_date %}
+            event_returns.{{ event_unit_column }},
+        {% endif %}
         status_since.status_since_date
     from latest
     inner join history
@@ -93,10 +93,10 @@ final as (
         on latest.record_key = first_returns.record_key
     inner join status_since
         on latest.record_key = status_since.record_key
-    {%- if event_date %}
-    left join event_returns
-        on latest.record_key = event_returns.record_key
-    {%- endif %}
+    {% if event_date %}
+        left join event_returns
+            on latest.record_key = event_returns.record_key
+    {% endif %}
 )
 
 select * from final

@@ -7,12 +7,12 @@
 {%- set file_columns = [
     'file_id', 'row_number', 'unit_code', 'period_code', 'report_year', 'period_kind',
     'period_start_date', 'period_end_date', 'is_cumulative', 'file_version', 'record_key',
-] -%}
+] %}
 one_per_return as (
     select
-        {%- for column in file_columns + columns %}
-        {{ rows_cte }}.{{ column }},
-        {%- endfor %}
+        {% for column in file_columns + columns %}  -- noqa: LT02
+            {{ rows_cte }}.{{ column }},
+        {% endfor %}
         row_number() over (
             partition by {{ rows_cte }}.record_key, {{ rows_cte }}.unit_code, {{ rows_cte }}.period_code
             order by {{ rows_cte }}.file_version desc, {{ rows_cte }}.file_id desc
@@ -22,9 +22,9 @@ one_per_return as (
 
 final as (
     select
-        {%- for column in file_columns + columns %}
-        one_per_return.{{ column }},
-        {%- endfor %}
+        {% for column in file_columns + columns %}
+            one_per_return.{{ column }},
+        {% endfor %}
         lag(one_per_return.status) over (
             partition by one_per_return.record_key
             order by
