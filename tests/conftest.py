@@ -42,6 +42,20 @@ def _guarded(item: pytest.Item):
     return result
 
 
+SLOW_FIXTURES = frozenset({"sample_warehouse"})  # a whole intake and `dbt build`: every user is slow
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark `slow` every test that uses the sample warehouse, directly or through another fixture.
+
+    Before `-m` deselects: a test is slow because of what it needs, whoever wrote it.
+    """
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item):
     return (yield from _guarded(item))

@@ -201,12 +201,16 @@ def period_line(period: ReportingPeriod) -> str:
 
 
 def local_time(ts: datetime | None) -> datetime | None:
-    """Timestamps are shown in Viet Nam time, without zone (Excel has none)."""
+    """Timestamps are shown in Viet Nam time, without zone (Excel has none), to the second.
+
+    Whole seconds, so the workbook (Excel stores a fraction of a day, which rounds) and
+    the CSV (text) show the same time.
+    """
     if ts is None:
         return None
-    if ts.tzinfo is None:
-        return ts
-    return ts.astimezone(VIETNAM_TZ).replace(tzinfo=None)
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(VIETNAM_TZ).replace(tzinfo=None)
+    return ts.replace(microsecond=0)
 
 
 def _indicator_tags(code: str, unit: str, group: str) -> frozenset[str]:
