@@ -40,6 +40,9 @@ from psycopg import sql
 from ingestion import roles
 from ingestion.readers.encodings import EncodingError, decode_bytes
 from ingestion.warehouse import libpq_params
+from tests.clear_names import TEXT_COLUMNS_SQL, scan_tables
+from tests.clear_names import fold as _fold
+from tests.clear_names import name_pattern as _name_pattern
 
 pytestmark = pytest.mark.slow
 
@@ -478,13 +481,6 @@ def test_unknown_password_key_is_refused(warehouse: str):
 # --- no names in clear --------------------------------------------------------------------
 
 
-def _fold(text: str) -> str:
-    """Case, Unicode form and diacritics folded: `NGUYỄN Văn An` (NFC or NFD) and `nguyen van an` meet."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", stripped.casefold())
-
-
 def clear_names() -> list[str]:
     """The sample's person names, as written by the sample generator."""
     data = json.loads(EXPECTED.read_text(encoding="utf-8"))
@@ -493,26 +489,6 @@ def clear_names() -> list[str]:
             return list(data[key])
     raise AssertionError(f"{EXPECTED} has no list of person names (keys: {sorted(data)})")
 
-
-def _name_pattern(names: list[str]) -> re.Pattern[str]:
-    needles = sorted({_fold(n) for n in names if n.strip()}, key=len, reverse=True)
-    return re.compile("|".join(re.escape(n) for n in needles))
-
-
-TEXT_COLUMNS_SQL = """
-select n.nspname, c.relname, a.attname
-from pg_attribute as a
-join pg_class as c on c.oid = a.attrelid
-join pg_namespace as n on n.oid = c.relnamespace
-where c.relkind in ('r', 'p', 'v', 'm', 'f')
-  and a.attnum > 0 and not a.attisdropped
-  and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%%'
-  and a.atttypid in (
-      'text'::regtype, 'varchar'::regtype, 'bpchar'::regtype, 'json'::regtype, 'jsonb'::regtype,
-      'text[]'::regtype, 'varchar[]'::regtype, 'jsonb[]'::regtype, 'xml'::regtype
-  )
-order by 1, 2, 3
-"""
 
 BYTES_COLUMNS_SQL = TEXT_COLUMNS_SQL.replace(
     """'text'::regtype, 'varchar'::regtype, 'bpchar'::regtype, 'json'::regtype, 'jsonb'::regtype,
@@ -536,22 +512,11 @@ def test_no_table_or_view_holds_a_clear_name(sample_warehouse):
     names = clear_names()
     assert len(names) >= 10, "the sample has too few names for this test to mean anything"
     pattern = _name_pattern(names)
-    hits: list[str] = []
     with psycopg.connect(sample_warehouse.url) as conn:
+        scan = scan_tables(conn, pattern)
+        hits = scan.hits
+        assert ("raw", "dieutra_cases") in scan.tables and ("marts", "fct_cases") in scan.tables
         columns = conn.execute(TEXT_COLUMNS_SQL).fetchall()
-        scanned = {(s, t) for s, t, _ in columns}
-        assert ("raw", "dieutra_cases") in scanned and ("marts", "fct_cases") in scanned
-        for schema, table, column in columns:
-            col = sql.Identifier(column)
-            values = conn.execute(
-                sql.SQL("select distinct {}::text from {} where {} is not null").format(
-                    col, sql.Identifier(schema, table), col
-                )
-            ).fetchall()
-            for (value,) in values:
-                found = pattern.search(_fold(value))
-                if found:
-                    hits.append(f"{schema}.{table}.{column}: {found.group(0)!r} in {value[:120]!r}")
         pseudonym_columns = [(s, t, c) for s, t, c in columns if s == "raw" and c.endswith("_pseudonyms")]
         pseudonyms = sum(
             conn.execute(

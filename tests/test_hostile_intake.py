@@ -19,6 +19,7 @@ from ingestion.pipeline import run_intake
 from ingestion.readers.isolated import shared_reader
 from ingestion.readers.limits import ReaderLimits
 from tests import hostile_files as h
+from tests.clear_names import name_pattern, scan_tables
 from tests.returns_factory import (
     DIEUTRA_HEADERS,
     THANHTRA_HEADERS,
@@ -275,22 +276,11 @@ def test_messy_xlsx_loads_every_record(intake, name, builder, rows):
 
 
 def _clear_names_in_warehouse(url: str) -> list[str]:
-    """Every text, JSON and array column of every table searched for the corpus's clear names."""
-    needles = [n.casefold() for n in h.CLEAR_NAMES]
-    found = []
+    """Every text, JSON and array column of every table searched for the corpus's clear names (folded)."""
     with psycopg.connect(url) as conn:
-        columns = conn.execute(
-            "select table_schema, table_name, column_name from information_schema.columns"
-            " where table_schema not in ('pg_catalog', 'information_schema')"
-            " and data_type in ('text', 'jsonb', 'json', 'ARRAY', 'character varying')"
-        ).fetchall()
-        assert columns, "nothing to scan"
-        for schema, table, column in columns:
-            rows = conn.execute(
-                f'select "{column}"::text from "{schema}"."{table}" where "{column}" is not null'
-            ).fetchall()
-            found += [f"{schema}.{table}.{column}" for (v,) in rows if any(n in v.casefold() for n in needles)]
-    return found
+        scan = scan_tables(conn, name_pattern(list(h.CLEAR_NAMES)))
+    assert scan.tables and scan.values, "nothing to scan"
+    return scan.hits
 
 
 @pytest.mark.parametrize(

@@ -22,12 +22,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from tests import hostile_files as h
+from tests.clear_names import fold, name_pattern, scan_tables
 from tests.conftest import REPO, SAMPLES, _fresh_database_url
 from tests.returns_factory import DIEUTRA_HEADERS, dieutra_row
-from tests.test_bi_access import TEXT_COLUMNS_SQL, _fold, _name_pattern
 
 pytestmark = pytest.mark.slow
 
@@ -79,7 +78,7 @@ def test_no_clear_name_in_tables_output_files_or_logs(tmp_path):
         (inbox / name).write_bytes(build())
     names = list(json.loads((SAMPLES.parent / "expected.json").read_text(encoding="utf-8"))["names"])
     names += list(h.CLEAR_NAMES)
-    pattern = _name_pattern(names)
+    pattern = name_pattern(names)
     url = _fresh_database_url("pctn_names")
     out = tmp_path / "output"
     env = {
@@ -95,35 +94,25 @@ def test_no_clear_name_in_tables_output_files_or_logs(tmp_path):
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-3000:]
 
-    hits: list[str] = []
     with psycopg.connect(url) as conn:
-        columns = conn.execute(TEXT_COLUMNS_SQL).fetchall()
-        scanned_tables = {(s, t) for s, t, _ in columns}
+        scan = scan_tables(conn, pattern)
+        hits = list(scan.hits)
         for required in (
             ("raw", "dieutra_cases"),
             ("audit", "quarantine"),
             ("audit", "skipped_rows"),
             ("marts", "fct_cases"),
         ):
-            assert required in scanned_tables
-        values = 0
-        for schema, table, column in columns:
-            col = sql.Identifier(column)
-            rows = conn.execute(
-                sql.SQL("select distinct {}::text from {} where {} is not null").format(
-                    col, sql.Identifier(schema, table), col
-                )
-            ).fetchall()
-            values += len(rows)
-            hits += [f"{schema}.{table}.{column}: {v[:100]!r}" for (v,) in rows if pattern.search(_fold(v))]
+            assert required in scan.tables
+        values = scan.values
         loaded_pseudonyms = conn.execute(
             "select count(*) from raw.dieutra_cases where cardinality(accused_names_pseudonyms) > 0"
         ).fetchone()[0]
         rejected = conn.execute("select count(*) from registry.files where status = 'rejected'").fetchone()[0]
     files = [p for p in out.rglob("*") if p.is_file()]
     for path in files:
-        hits += [f"file {path.relative_to(out)}" for text in _texts(path) if pattern.search(_fold(text))]
-    if pattern.search(_fold(log)):
+        hits += [f"file {path.relative_to(out)}" for text in _texts(path) if pattern.search(fold(text))]
+    if pattern.search(fold(log)):
         hits.append("the run's log")
 
     assert not hits, "names in clear:\n" + "\n".join(hits[:40])

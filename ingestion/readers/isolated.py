@@ -126,6 +126,9 @@ class IsolatedReader:
             except (OSError, subprocess.TimeoutExpired):
                 proc.kill()
                 proc.wait()
+        self._close_streams(proc)
+
+    def _close_streams(self, proc: subprocess.Popen[bytes]) -> None:
         for stream in (proc.stdout, proc.stdin):
             if stream is not None:
                 stream.close()
@@ -148,12 +151,9 @@ class IsolatedReader:
             peak = int(usage.ru_maxrss)
         except ChildProcessError:  # already reaped elsewhere
             code, peak = proc.returncode, 0
-        for stream in (proc.stdout, proc.stdin):
-            if stream is not None:
-                stream.close()
-        if self._stderr is not None:
-            self._stderr.close()
-            self._stderr = None
+        self._close_streams(proc)
+        self.last_peak_rss_kb = peak
+        self.peaks_kb.append(peak)
         return code, peak
 
     # -- one file -------------------------------------------------------------------------
@@ -170,9 +170,7 @@ class IsolatedReader:
             proc.stdin.flush()
             answer = self._receive(proc, deadline)
         except TimeoutError:
-            _, peak = self._kill()
-            self.last_peak_rss_kb = peak
-            self.peaks_kb.append(peak)
+            self._kill()
             raise Rejection(
                 "reader_timeout",
                 f"Đọc tệp quá {self.limits.timeout_s} giây (giới hạn PCTN_READER_TIMEOUT_S) nên đã dừng: tệp quá lớn"
@@ -181,9 +179,7 @@ class IsolatedReader:
                 " stopped: the file is too large or oddly built. The other files go on",
             ) from None
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
-            code, peak = self._kill()
-            self.last_peak_rss_kb = peak
-            self.peaks_kb.append(peak)
+            code, _ = self._kill()
             raise _crashed(code, self.limits) from None
         kind, payload, peak = answer
         self.last_peak_rss_kb = peak
