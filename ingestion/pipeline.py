@@ -326,16 +326,44 @@ def export_file(out_dir: Path, name: str, summary: FeedbackSummary, feedback: by
     fb.write_bytes(feedback)
 
 
-def _worker_process(url: str, file_id: int, out_dir: Path | None) -> int | None:
-    """Process one file in a worker process, with the worker's own connection; None if another intake has it."""
+def _worker_process(url: str, file_ids: list[int], out_dir: Path | None) -> list[tuple[int, bool]]:
+    """Process the files of one return, in order, in a worker process with its own connection.
+
+    Returns (file_id, processed); False when another intake holds the file.
+    """
     conn = _WORKER_CONN.get(url)
     if conn is None or conn.closed:
         conn = _WORKER_CONN[url] = psycopg.connect(url, autocommit=True)
-    try:
-        process_file(conn, file_id, out_dir, wait=False)
-    except FileBusy:
-        return None
-    return file_id
+    done: list[tuple[int, bool]] = []
+    for file_id in file_ids:
+        try:
+            process_file(conn, file_id, out_dir, wait=False)
+            done.append((file_id, True))
+        except FileBusy:
+            done.append((file_id, False))
+    return done
+
+
+def _by_return(conn: psycopg.Connection, file_ids: list[int]) -> list[list[int]]:
+    """The files grouped by the return their names claim, each group in version order.
+
+    Versions of one return go to one worker, one after the other, so `_v2` always
+    supersedes a first version that is already stored, as in a serial intake (and the
+    first version's feedback says the same either way).
+    """
+    rows = conn.execute("select file_id, file_name from registry.files where file_id = any(%s)", (file_ids,)).fetchall()
+    groups: dict[object, list[tuple[int, int]]] = {}
+    for file_id, name in rows:
+        try:
+            rn = parse_file_name(name)
+            key: object = (rn.source, rn.unit_code, rn.period_code)
+            version = rn.version or 1
+        except Rejection:
+            key, version = file_id, 1
+        groups.setdefault(key, []).append((version, file_id))
+    order = {file_id: i for i, file_id in enumerate(file_ids)}
+    ordered = [[file_id for _, file_id in sorted(g)] for g in groups.values()]
+    return sorted(ordered, key=lambda g: min(order[f] for f in g))
 
 
 _WORKER_CONN: dict[str, psycopg.Connection] = {}
@@ -369,12 +397,13 @@ def _process_all(
     # spawn, not fork: the parent may hold connections and threads a fork would copy
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {pool.submit(_worker_process, url, file_id, out_dir): file_id for file_id in file_ids}
+        futures = [pool.submit(_worker_process, url, group, out_dir) for group in _by_return(conn, file_ids)]
         for future in as_completed(futures):
-            if future.result() is None:
-                busy.append(futures[future])
-            else:
-                done(futures[future])
+            for file_id, processed in future.result():
+                if processed:
+                    done(file_id)
+                else:
+                    busy.append(file_id)
     return busy
 
 

@@ -225,3 +225,41 @@ def test_warehouse_stopped_mid_copy_then_rerun_converges(tmp_path, clean_state):
     assert _state(url) == clean_state(big)
     assert _process_counts(url) == {1}
     server.cleanup()
+
+
+def test_versions_of_one_return_are_stored_in_order_by_parallel_workers(tmp_path):
+    """`_v2` and its first version in one parallel run: stored one after the other, as a serial run does.
+
+    So the first version's feedback is written before the correction exists, whichever
+    worker is faster, and says the same as in a serial intake.
+    """
+    import openpyxl
+
+    from ingestion.feedback import feedback_file_name
+    from tests.conftest import _fresh_database_url
+    from tests.returns_factory import THANHTRA_HEADERS, thanhtra_row, write_csv
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    big = h.many_rows_csv(3000).decode("utf-8").split("\r\n", 1)[1]  # the first version is slow to read
+    (inbox / "thanhtra_TT-TINH_2024-Y.csv").write_bytes(",".join(THANHTRA_HEADERS).encode() + b"\r\n" + big.encode())
+    write_csv(inbox / "thanhtra_TT-TINH_2024-Y_v2.csv", THANHTRA_HEADERS, [thanhtra_row(1)])
+    for i, unit in enumerate(["HOANGHOA", "SAMSON", "NGASON", "QUANGXUONG", "BIMSON", "NGHISON", "HATRUNG"]):
+        write_csv(inbox / f"thanhtra_TT-HUYEN-{unit}_2024-Y.csv", THANHTRA_HEADERS, [thanhtra_row(i + 1)])
+
+    def first_version_feedback(workers: int) -> tuple[str, list]:
+        url = _fresh_database_url("pctn_versions")
+        out = tmp_path / f"out{workers}"
+        outcomes = {o.file_name: o.status for o in run_intake(url, inbox, out, workers=workers)}
+        assert (
+            outcomes["thanhtra_TT-TINH_2024-Y.csv"] == "superseded"
+            and outcomes["thanhtra_TT-TINH_2024-Y_v2.csv"] == "loaded"
+        )
+        sheet = openpyxl.load_workbook(out / "feedback" / feedback_file_name("thanhtra_TT-TINH_2024-Y.csv")).active
+        return outcomes, [[c for c in row if c is not None] for row in sheet.iter_rows(values_only=True)]
+
+    serial, parallel = first_version_feedback(1), first_version_feedback(2)
+    assert parallel[0] == serial[0]
+    received = [i for i, row in enumerate(serial[1]) if any("Received" in str(c) or "nhận" in str(c) for c in row)]
+    strip = lambda rows: [r for i, r in enumerate(rows) if i not in received]  # noqa: E731  (times differ)
+    assert strip(parallel[1]) == strip(serial[1])
