@@ -83,12 +83,20 @@ def _process_counts(url: str) -> set[int]:
         return {r[0] for r in conn.execute("select process_count from registry.files")}
 
 
-@pytest.fixture()
-def clean_state(fresh_warehouse_url: str, tmp_path_factory: pytest.TempPathFactory):
+@pytest.fixture(scope="module")
+def clean_state(tmp_path_factory: pytest.TempPathFactory):
+    """The state a clean run of the same inbox leaves, made once per inbox size for the module."""
+    from tests.conftest import _fresh_database_url
+
+    made: dict[int, dict[str, object]] = {}
+
     def make(big_rows: int) -> dict[str, object]:
-        base = tmp_path_factory.mktemp("clean")
-        run_intake(fresh_warehouse_url, _inbox(base, big_rows), base / "out", workers=1)
-        return _state(fresh_warehouse_url)
+        if big_rows not in made:
+            url = _fresh_database_url("pctn_clean")
+            base = tmp_path_factory.mktemp("clean")
+            run_intake(url, _inbox(base, big_rows), base / "out", workers=1)
+            made[big_rows] = _state(url)
+        return made[big_rows]
 
     return make
 
