@@ -207,7 +207,8 @@ def test_intake_loads_every_file_marks_each_bad_one_and_reruns_idempotently(inta
     assert af.first_tasks["fail_run"] == ["skipped"]
     assert statuses[CORRUPT] == "rejected" and "received" not in statuses.values()
     assert assert_sample_outcomes(af.warehouse) == n_files - 1  # all but the byte-identical resend
-    assert (af.out / "rejected" / CORRUPT).exists()
+    assert not (af.out / "rejected" / CORRUPT).exists()  # no clear copy of an original outside the sealed archive
+    assert (af.out / "rejected" / (CORRUPT + ".report.txt")).exists()
 
     before = snapshot(af.warehouse, ("registry", "raw", "audit"))
     assert af.dags_test("pctn_intake") == "success"  # rerun: nothing new in the inbox

@@ -130,7 +130,7 @@ def _number_text(text: str) -> tuple[bool, str]:
 def _grouped_integer(text: str) -> int | None:
     """`1.234.567`, `1 234 567`, `1,234,567` or `1234567` -> int; else None."""
     compact = text.replace("\u00a0", " ")
-    if compact.isdigit():
+    if compact.isdecimal():  # not isdigit(): `¹` is a digit that int() refuses
         return int(compact)
     if _GROUPED.match(compact):
         return int(re.sub(r"[.,\u00a0 ]", "", compact))
