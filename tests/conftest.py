@@ -75,6 +75,15 @@ def _fresh_database_url(prefix: str) -> str:
     return embedded_server_url(DATA_DIR / "test", database=name)
 
 
+def drop_database(url: str) -> None:
+    """Drop a database a test made (on the server or the embedded one)."""
+    from ingestion.warehouse import libpq_params
+
+    name = libpq_params(url)["dbname"]
+    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
 @pytest.fixture(scope="session")
 def warehouse_url() -> str:
     """A fresh, empty database for this test session."""

@@ -13,7 +13,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ import psycopg
 import pytest
 
 from ingestion.airflow_env import airflow_env, connection_json
-from ingestion.warehouse import DATA_DIR, embedded_server_url, ensure_database, libpq_params, with_database
+from tests.conftest import _fresh_database_url, drop_database
 
 pytestmark = pytest.mark.slow
 
@@ -103,13 +102,7 @@ def airflow_home(tmp_path_factory) -> Path:
 
 
 def _fresh_database() -> str:
-    """A new database on the test server (WAREHOUSE_URL) or the embedded one, as conftest does."""
-    name = f"pctn_af_{uuid.uuid4().hex[:8]}"
-    server = os.environ.get("WAREHOUSE_URL")
-    if server:
-        ensure_database(server, name)
-        return with_database(server, name)
-    return embedded_server_url(DATA_DIR / "test", database=name)
+    return _fresh_database_url("pctn_af")
 
 
 def make_inbox(inbox: Path) -> None:
@@ -118,9 +111,7 @@ def make_inbox(inbox: Path) -> None:
 
 
 def _drop_database(url: str) -> None:
-    name = libpq_params(url)["dbname"]
-    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    drop_database(url)
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
@@ -38,7 +37,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from ingestion.airflow_env import airflow_env
-from ingestion.warehouse import DATA_DIR, embedded_server_url, ensure_database, libpq_params, with_database
+from tests.conftest import _fresh_database_url, drop_database
 
 pytestmark = pytest.mark.slow
 
@@ -146,18 +145,11 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _fresh_database() -> str:
-    name = f"pctn_err_{uuid.uuid4().hex[:8]}"
-    server = os.environ.get("WAREHOUSE_URL")
-    if server:
-        ensure_database(server, name)
-        return with_database(server, name)
-    return embedded_server_url(DATA_DIR / "test", database=name)
+    return _fresh_database_url("pctn_err")
 
 
 def _drop_database(url: str) -> None:
-    name = libpq_params(url)["dbname"]
-    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    drop_database(url)
 
 
 @dataclass

@@ -21,14 +21,13 @@ import hashlib
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from ingestion.warehouse import DATA_DIR, embedded_server_url, ensure_database, libpq_params, with_database
+from tests.conftest import _fresh_database_url, drop_database
 
 pytestmark = pytest.mark.slow
 
@@ -43,18 +42,11 @@ RERUN_GROWTH: set[str] = set()
 
 
 def _fresh_database() -> str:
-    name = f"pctn_rerun_{uuid.uuid4().hex[:8]}"
-    server = os.environ.get("WAREHOUSE_URL")
-    if server:
-        ensure_database(server, name)
-        return with_database(server, name)
-    return embedded_server_url(DATA_DIR / "test", database=name)
+    return _fresh_database_url("pctn_rerun")
 
 
 def _drop_database(url: str) -> None:
-    name = libpq_params(url)["dbname"]
-    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    drop_database(url)
 
 
 def warehouse_rows(url: str) -> dict[str, list[str]]:
