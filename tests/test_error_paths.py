@@ -542,7 +542,7 @@ def test_the_extract_e_mail_channel_uses_starttls(
     """README: "SMTP on 587 with STARTTLS: disable_ssl=true (no implicit TLS), TLS stays on".
 
     The server refuses mail before STARTTLS, so a delivery that arrives went over TLS; the
-    workbook and manifest arrive as the bytes stored in `delivery.extract_files`.
+    workbook, draft and manifest arrive as the bytes stored in `delivery.extract_files`.
     """
     from ingestion.extract import build_extract, deliver
     from ingestion.extract.store import load_files
@@ -563,4 +563,6 @@ def test_the_extract_e_mail_channel_uses_starttls(
     attachments = {
         part.get_filename(): part.get_payload(decode=True) for part in received.message.walk() if part.get_filename()
     }
-    assert attachments == {n: c for n, c in stored.items() if n.endswith((".xlsx", "_manifest.json"))}
+    # the workbook, the yearly evaluation draft and the manifest (issue 12)
+    assert attachments == {n: c for n, c in stored.items() if n.endswith((".xlsx", ".docx", "_manifest.json"))}
+    assert any(n.endswith(".docx") for n in attachments)
