@@ -58,6 +58,7 @@ class FeedbackSummary:
     reason_vi: str | None = None
     reason_en: str | None = None
     received_at: dt.datetime | None = None  # when the registry received the file
+    rows_skipped: int = 0  # of rows_read: totals, footer, notes, column numbers (not records)
 
 
 def feedback_kind(summary: FeedbackSummary, problems: Sequence[RowProblem]) -> str:
@@ -173,14 +174,18 @@ def outcome_line(summary: FeedbackSummary) -> tuple[str, str]:
     s = summary
     if s.status == "rejected":
         return "Bị từ chối toàn bộ: không dòng nào được nạp.", "Refused as a whole: no row was loaded."
-    counts_vi = f"đã nạp {s.rows_loaded}/{s.rows_read} dòng"
-    counts_en = f"{s.rows_loaded} of {s.rows_read} rows loaded"
+    records = s.rows_read - s.rows_skipped  # rows read counts the skipped ones too (totals, footer, …)
+    counts_vi = f"đã nạp {s.rows_loaded}/{records} dòng số liệu"
+    counts_en = f"{s.rows_loaded} of {records} records loaded"
     if s.rows_quarantined:
         counts_vi += f", {s.rows_quarantined} dòng bị cách ly"
         counts_en += f", {s.rows_quarantined} quarantined"
     if s.rows_flagged:
         counts_vi += f", {s.rows_flagged} dòng cần kiểm tra"
         counts_en += f", {s.rows_flagged} flagged"
+    if s.rows_skipped:
+        counts_vi += f"; {s.rows_skipped} dòng không phải số liệu (liệt kê bên dưới)"
+        counts_en += f"; {s.rows_skipped} rows not read as data (listed below)"
     if s.status == "superseded":
         return (
             f"Đã tiếp nhận, nay đã có bản mới hơn thay thế ({counts_vi}).",

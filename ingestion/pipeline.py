@@ -301,6 +301,7 @@ def _store(
             received_at=conn.execute(
                 "select received_at from registry.files where file_id = %s", (file_id,)
             ).fetchone()[0],
+            rows_skipped=outcome.rows_skipped,
         )
         feedback = build_feedback(summary, problems, skipped)
         conn.execute(

@@ -468,7 +468,8 @@ def _classify(body: Grid, header: list[str], source: Source, table: SheetTable) 
             padded = (list(cells) + [None] * width)[:width] if len(cells) < width else list(cells)
             table.rows.append((row_number, padded))
         else:
-            table.skipped.append(SkippedRow(row_number, kind, row_text(cells, names)))
+            hidden = names if kind not in ("column_numbers", "header") else frozenset()  # (13), a header: no name
+            table.skipped.append(SkippedRow(row_number, kind, row_text(cells, hidden)))
 
 
 def _is_identity(col: Column) -> bool:
