@@ -46,8 +46,8 @@ def print_run_summary(
         print(f"  BI (read-only)   {bi_url}")
         print("                   DBeaver/Metabase: host, port, database, user, password of that URL (README, BI)")
     print(f"  feedback files   {out_dir / 'feedback'}")
-    print(f"  archive          {out_dir / 'archive'} (originals also in registry.file_contents)")
-    print(f"  rejected files   {out_dir / 'rejected'} (each with a .report.txt)")
+    print("  originals        sealed in registry.file_contents (python -m ingestion unseal FILE_ID --to DIR)")
+    print(f"  rejections       {out_dir / 'rejected'} (a .report.txt per rejected file)")
     if data_docs is not None:
         print(f"  validation       {data_docs} (offline HTML report, one page per file)")
     if extract_path is not None:
