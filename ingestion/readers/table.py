@@ -447,19 +447,17 @@ def _classify(body: Grid, header: list[str], source: Source, table: SheetTable) 
 
     kinds: list[SkippedKind | None] = []
     kept: list[tuple[int, list[Cell]]] = []
-    first = True
+    last_record = -1  # the last record that is not sparse: what follows it of no kind is the footer
     for row_number, cells in body:
         filled = _filled(cells)
         if not filled:
             continue
-        kind = _kind(filled, first, identity, header_folded)
-        first = False
+        kind = _kind(filled, not kept, identity, header_folded)
+        if kind is None and len(filled) > SPARSE_CELLS:
+            last_record = len(kept)
         kinds.append(kind)
         kept.append((row_number, cells))
     # signature lines after the last record: names and titles that match no pattern are still footer
-    last_record = max(
-        (i for i, k in enumerate(kinds) if k is None and len(_filled(kept[i][1])) > SPARSE_CELLS), default=-1
-    )
     for i in range(last_record + 1, len(kept)):
         if kinds[i] is None or kinds[i] == "note":
             kinds[i] = "footer"
