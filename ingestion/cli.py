@@ -123,7 +123,7 @@ def _intake(url: str, reporter: Reporter) -> list[FileOutcome]:
         outcomes = run_intake(url, inbox, _out(), on_start=on_start, on_outcome=on_outcome)
     from ingestion.pipeline import not_read_entries
 
-    print_intake_summary(outcomes, not_read_entries(url, inbox))
+    print_intake_summary(outcomes, not_read_entries(inbox))
     return outcomes
 
 

@@ -486,7 +486,7 @@ def _vanished(relative: str, exc: Exception) -> NotRead:
     )
 
 
-def not_read_entries(url: str, inbox: Path) -> list[tuple[str, str, str]]:
+def not_read_entries(inbox: Path) -> list[tuple[str, str, str]]:
     """The entries of the inbox as it is now that the intake does not read: (path, code, reason in English)."""
     survey = survey_inbox(inbox)
     return [(e.relative, e.code, e.reason_en) for e in survey.not_read]
