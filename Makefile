@@ -13,7 +13,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help run test test-fast venv lint format samples suites bench docs up down stop clean office pictures
+.PHONY: help run test test-fast venv lint format samples suites bench docs up down stop clean office pictures bench-national bench-national-full
 
 .DEFAULT_GOAL := help
 
@@ -58,6 +58,12 @@ bench: venv ## intake benchmark on 1M rows, hostile files and isolation overhead
 	$(PY) -m bench.intake --rows 1000000
 	$(PY) -m bench.hostile
 	$(PY) bench/dag_parse.py
+
+bench-national: venv ## national scale, small form (3 provinces, 2 years): intake, dbt full + incremental, models DAG, extract
+	$(PY) -m bench.national --provinces 3 --years 2024-2025 --name national-small
+
+bench-national-full: venv ## national scale, full form by hand (34 provinces, 2016-2025; long)
+	$(PY) -m bench.national --provinces 34 --years 2016-2025 --large-csv-rows 1000000 --name national
 
 office: ## LibreOffice, poppler and the print fonts (Debian packages) the PDF checks and pictures use
 	bash scripts/install_office.sh
