@@ -71,8 +71,11 @@ limit 1
 """
 
 
-class MartsBusy(RuntimeError):
-    """The lock was not granted within the timeout: another build (or reader) holds it."""
+class MartsBusy(TimeoutError):
+    """The lock was not granted within the timeout: another build (or reader) holds it.
+
+    A `TimeoutError`, so the DAGs' retry policy retries it with back-off (transient).
+    """
 
 
 class MartsIncomplete(RuntimeError):

@@ -70,10 +70,17 @@ def _failures(result: object) -> list[str]:
     return failures
 
 
-def invocation_id(result: object) -> str | None:
-    """dbt's invocation id of a run (run results metadata), when there is one."""
-    metadata = getattr(result, "metadata", None) or getattr(getattr(result, "args", None), "metadata", None)
-    return getattr(metadata, "invocation_id", None)
+def invocation_id(result: object = None) -> str | None:
+    """dbt's invocation id of the run that just ended in this process (dbt keeps it process-wide).
+
+    Run results carry it only in their JSON file; in process, dbt-common holds the
+    last one. `result` is accepted (and ignored) so callers can say which run they mean.
+    """
+    try:
+        from dbt_common.invocation import get_invocation_id
+    except ImportError:  # pragma: no cover - dbt-core always brings dbt-common
+        return None
+    return get_invocation_id()
 
 
 def _invoke(cli_args: list[str], env: dict[str, str], callbacks: Sequence[Callable[[Any], None]]) -> Any:
