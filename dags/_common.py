@@ -162,7 +162,7 @@ def hold_marts_lock(context, operator) -> None:
             with marts_build(warehouse_url(), args, origin=origin) as build:
                 result = run(command, env, cwd, **kwargs)
                 build.succeeded = ok(result)
-                build.invocation_id = invocation_id(getattr(result, "result", None))
+                build.invocation_id = invocation_id(Path(cwd) / "target")  # cosmos runs dbt in a copy
             return result
 
         return call

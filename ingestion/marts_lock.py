@@ -161,9 +161,7 @@ def ensure_schema(conn: psycopg.Connection) -> None:
 
 
 @contextmanager
-def marts_build(
-    url: str, args: Sequence[str], *, origin: str, timeout_s: float | None = None
-) -> Iterator[BuildRecord]:
+def marts_build(url: str, args: Sequence[str], *, origin: str, timeout_s: float | None = None) -> Iterator[BuildRecord]:
     """Hold the marts exclusively for one dbt run and record how it ended.
 
     Set `record.succeeded = True` when dbt reports success; an exception, or leaving

@@ -70,17 +70,14 @@ def _failures(result: object) -> list[str]:
     return failures
 
 
-def invocation_id(result: object = None) -> str | None:
-    """dbt's invocation id of the run that just ended in this process (dbt keeps it process-wide).
+def invocation_id(target_dir: Path) -> str | None:
+    """dbt's invocation id of the run whose artefacts are in `target_dir` (its run_results.json)."""
+    import json
 
-    Run results carry it only in their JSON file; in process, dbt-common holds the
-    last one. `result` is accepted (and ignored) so callers can say which run they mean.
-    """
     try:
-        from dbt_common.invocation import get_invocation_id
-    except ImportError:  # pragma: no cover - dbt-core always brings dbt-common
+        return json.loads((target_dir / "run_results.json").read_text(encoding="utf-8"))["metadata"]["invocation_id"]
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    return get_invocation_id()
 
 
 def _invoke(cli_args: list[str], env: dict[str, str], callbacks: Sequence[Callable[[Any], None]]) -> Any:
@@ -127,7 +124,7 @@ def run_dbt(
         with marts_build(url, args, origin="ingestion.transform") as build:
             result = _invoke(cli_args, env, callbacks)
             build.succeeded = bool(result.success)
-            build.invocation_id = invocation_id(result.result)
+            build.invocation_id = invocation_id(target_path or DBT_PROJECT_DIR / "target")
             if not result.success:
                 build.detail = "; ".join(_failures(result.result))[:2000] or repr(result.exception)[:2000]
     else:
