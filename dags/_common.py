@@ -132,6 +132,46 @@ def warehouse_url() -> str:
     return connection_url(conn)
 
 
+# ---------------------------------------------------------------- models and extract (marts lock)
+# How often a watcher sensor (or its trigger) looks at the producer's XComs for its node.
+WATCHER_POKE_INTERVAL_S = int(os.environ.get("PCTN_WATCHER_POKE_INTERVAL", "5"))
+
+
+def hold_marts_lock(context, operator) -> None:
+    """Cosmos interceptor: this operator's dbt runs under the marts lock, recorded as a build.
+
+    Cosmos invokes dbt itself after its interceptors return, so the lock is taken around
+    the operator's own `run_dbt_runner`/`run_subprocess`, on this task instance only:
+    the watcher's producer (the one `dbt build`) and a sensor's retry of its node alone
+    then exclude every other build and every extract, exactly as `run_dbt` does for
+    `make run` (`ingestion.marts_lock`). A non-writing command (`dbt ls`) runs as is.
+    """
+    if getattr(operator, "_pctn_marts_locked", False):  # interceptors run once per dbt call
+        return
+    from ingestion.marts_lock import is_writing, marts_build
+    from ingestion.transform import invocation_id
+
+    ti = context["ti"]
+    origin = f"airflow {ti.dag_id}.{ti.task_id} {context['run_id']} try {ti.try_number}"
+
+    def locked(run, ok):
+        def call(command, env, cwd, **kwargs):
+            args = list(command[1:])  # command[0] is the dbt executable
+            if not is_writing(args):
+                return run(command, env, cwd, **kwargs)
+            with marts_build(warehouse_url(), args, origin=origin) as build:
+                result = run(command, env, cwd, **kwargs)
+                build.succeeded = ok(result)
+                build.invocation_id = invocation_id(Path(cwd) / "target")  # cosmos runs dbt in a copy
+            return result
+
+        return call
+
+    operator.run_dbt_runner = locked(operator.run_dbt_runner, lambda r: bool(getattr(r, "success", False)))
+    operator.run_subprocess = locked(operator.run_subprocess, lambda r: getattr(r, "exit_code", 1) == 0)
+    operator._pctn_marts_locked = True
+
+
 # ---------------------------------------------------------------- notices
 def _recipients() -> list[str]:
     value = Variable.get(NOTIFY_VARIABLE, default=None)

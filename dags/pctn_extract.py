@@ -18,7 +18,11 @@ deadline before the run (e.g. on 21/06 both `YYYY-Q2` and `YYYY-6M`):
    already delivered on a channel is skipped there, so a rerun or a backfill
    never duplicates a delivery; a failed send is retried with back-off.
 
-The marts are whatever `pctn_models` last built (judged on the run's date);
+The marts are whatever `pctn_models` last built (judged on the run's date),
+read under the marts lock shared (`ingestion.marts_lock`): `build` waits while any
+build runs (Airflow's or `make run`'s), up to `PCTN_MARTS_LOCK_TIMEOUT`, then is
+retried with back-off; marts whose last build failed are refused (the task fails with
+the reason, in Vietnamese and English) until a complete `dbt build`;
 an extract built again from unchanged marts is the same extract (same
 `extract_id`). **No empty delivery:** a period without any loaded return is
 not built and not delivered: it is dropped with its reason (Vietnamese and

@@ -4,7 +4,9 @@ dbt runs in-process through `dbtRunner`, with the profile in `dbt_project/`
 and the connection taken from the warehouse URL (`ingestion.warehouse.dbt_env`),
 so the embedded pgserver's unix-socket host works as well as a TCP server.
 dbt reads its profile's `env_var`s from the process environment, so they are set
-for the duration of the call and restored afterwards.
+for the duration of the call and restored afterwards. A run that writes relations
+holds the marts lock exclusively and records itself (`ingestion.marts_lock`), so a
+build never overlaps another build or an extract, whoever started them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 import psycopg
 
+from ingestion.marts_lock import is_writing, marts_build
 from ingestion.warehouse import REPO_ROOT, dbt_env
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -67,6 +70,23 @@ def _failures(result: object) -> list[str]:
     return failures
 
 
+def invocation_id(target_dir: Path) -> str | None:
+    """dbt's invocation id of the run whose artefacts are in `target_dir` (its run_results.json)."""
+    import json
+
+    try:
+        return json.loads((target_dir / "run_results.json").read_text(encoding="utf-8"))["metadata"]["invocation_id"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _invoke(cli_args: list[str], env: dict[str, str], callbacks: Sequence[Callable[[Any], None]]) -> Any:
+    from dbt.cli.main import dbtRunner  # local import: dbt takes a few seconds to import
+
+    with _DBT_LOCK, _environment(env):
+        return dbtRunner(callbacks=list(callbacks)).invoke(cli_args)
+
+
 def run_dbt(
     url: str,
     args: list[str],
@@ -81,6 +101,8 @@ def run_dbt(
     e.g. a temporary directory in tests or a task's own folder in Airflow. `quiet` keeps
     dbt's own log lines off the console (errors still show); `callbacks` receive every
     dbt event, whatever the log level (the CLI's progress bar counts finished nodes).
+    A writing command (build, run, seed, snapshot) waits for the marts lock first
+    (`PCTN_MARTS_LOCK_TIMEOUT`) and records itself complete or failed.
     """
     env = dbt_env(url) | {
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -98,10 +120,15 @@ def run_dbt(
         cli_args += ["--target-path", str(target_path)]
         env["DBT_LOG_PATH"] = str(target_path / "logs")
 
-    from dbt.cli.main import dbtRunner  # local import: dbt takes a few seconds to import
-
-    with _DBT_LOCK, _environment(env):
-        result = dbtRunner(callbacks=list(callbacks)).invoke(cli_args)
+    if is_writing(args):
+        with marts_build(url, args, origin="ingestion.transform") as build:
+            result = _invoke(cli_args, env, callbacks)
+            build.succeeded = bool(result.success)
+            build.invocation_id = invocation_id(target_path or DBT_PROJECT_DIR / "target")
+            if not result.success:
+                build.detail = "; ".join(_failures(result.result))[:2000] or repr(result.exception)[:2000]
+    else:
+        result = _invoke(cli_args, env, callbacks)
     if not result.success:
         raise DbtRunError(args, _failures(result.result), result.exception)
     return result.result

@@ -163,10 +163,25 @@ def test_models_render_each_model_with_its_tests_and_no_unit_tests(bag):
     runs = [t for t in tasks if t.startswith("dbt.") and t.endswith(".run")]
     assert len(runs) >= 10, "cosmos rendered (almost) no model"
     for run in runs:
+        assert tasks[run]["type"] == "DbtRunWatcherOperator"  # a watcher of the one build, not a dbt run
         test = run[: -len(".run")] + ".test"
         if test in tasks:
             assert run in tasks[test]["upstream"]  # TestBehavior.AFTER_EACH
             assert "resource_type:unit_test" in (tasks[test]["exclude"] or "")
+
+
+def test_models_run_one_build_that_every_model_task_watches(bag):
+    """ExecutionMode.WATCHER: one producer runs `dbt build`; every other dbt task follows it."""
+    tasks = bag["dags"]["pctn_models"]["tasks"]
+    producer = "dbt.dbt_producer_watcher"
+    assert tasks[producer]["type"] == "DbtProducerWatcherOperator"
+    assert tasks[producer]["exclude"] == "resource_type:unit_test"
+    producers = [t for t, v in tasks.items() if v["type"] == "DbtProducerWatcherOperator"]
+    assert producers == [producer], "more than one dbt build per run"
+    watchers = {t for t, v in tasks.items() if v["type"].endswith("WatcherOperator") and t != producer}
+    assert len(watchers) >= 40
+    roots = {t for t in watchers if not any(u.startswith("dbt.") and u != producer for u in tasks[t]["upstream"])}
+    assert roots and all(tasks[t]["upstream"] == [producer] for t in roots)  # no watcher waits on an unstarted build
 
 
 def test_models_without_manifest_still_import():

@@ -235,6 +235,12 @@ def test_chain_gives_the_marts_of_make_run_and_reruns_change_nothing(intake, man
     states = af.task_states("pctn_models")
     assert any(t.endswith(".test") for t in states), "cosmos rendered tests after the models"
     assert all(s == ["success"] for s in states.values()), states
+    with psycopg.connect(af.warehouse) as conn:  # one build, under the marts lock, recorded complete
+        builds = conn.execute(
+            "select status, is_full, origin from audit.marts_builds where origin like 'airflow pctn_models.%'"
+        ).fetchall()
+    assert [(s, f) for s, f, _ in builds] == [("complete", True)], builds
+    assert builds[0][2].startswith("airflow pctn_models.dbt.dbt_producer_watcher ")
 
     marts = ("marts", "intermediate", "reference")
     airflow_marts = snapshot(af.warehouse, marts)

@@ -34,6 +34,7 @@ from ingestion.extract.manifest import ExtractFile, build_manifest, render_manif
 from ingestion.extract.queries import ExtractDataError
 from ingestion.extract.report_docx import render_report
 from ingestion.extract.workbook import BuildInfo, render_workbook
+from ingestion.marts_lock import MartsBusy, MartsIncomplete, marts_read
 from ingestion.warehouse import REPO_ROOT
 
 # Bump when the layout of the files changes, so unchanged marts still give a new extract.
@@ -94,7 +95,16 @@ def build_extract(
     workbook and the manifest; given the same marts and the same values the bytes are
     identical. A period without any loaded return raises `NoLoadedReturns` before
     anything is read or stored (no empty extract).
+
+    The marts are read under the shared marts lock (`ingestion.marts_lock`): never
+    while a build runs (it waits, then `MartsBusy`), never after a failed one
+    (`MartsIncomplete`).
     """
+    with marts_read(url):
+        return _build_extract(url, period_code, built_at=built_at, dbt_invocation_id=dbt_invocation_id)
+
+
+def _build_extract(url: str, period_code: str, *, built_at: datetime | None, dbt_invocation_id: str | None) -> int:
     require_loaded_returns(url, period_code)
     built = (built_at or datetime.now(UTC)).replace(microsecond=0)
     if built.tzinfo is None:
@@ -169,6 +179,8 @@ __all__ = [
     "DeliveryError",
     "DeliveryResult",
     "ExtractDataError",
+    "MartsBusy",
+    "MartsIncomplete",
     "NoLoadedReturns",
     "build_extract",
     "configured_channels",
