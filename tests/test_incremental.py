@@ -4,8 +4,9 @@ The state-history and latest-state models are incremental tables keyed on the
 registry (macros `state_history`, `latest_state`): a build recomputes only the
 records that newly loaded files touch, or that files no longer loaded held. This
 test takes part of the bundled sample through intake and a first build, then
-adds a new period (every unit's 2025-Y return), a superseding `_v2` file and a
-forced reprocess of a loaded file, builds incrementally, keeps a copy of every
+adds a new period (every unit's 2025-Y return), a superseding `_v2` file, a
+forced reprocess of a loaded file and a file taken out (rejected on reprocessing),
+builds incrementally, keeps a copy of every
 built table, rebuilds everything with `--full-refresh` and compares the two
 row for row (EXCEPT ALL both ways). Real intake, real dbt, real PostgreSQL.
 """
@@ -100,6 +101,39 @@ def _stamps(conn: psycopg.Connection) -> dict[str, tuple[int, int]]:
     return out
 
 
+def _reject_a_file_alone_in_its_records(conn: psycopg.Connection) -> tuple[int, int]:
+    """Take a loaded thanhtra file out as a reprocess that ends in rejection would; its id and lone records.
+
+    The file chosen holds records no other loaded file holds (a district unit's
+    return after the districts were dissolved), so the incremental build must delete
+    records that no new row replaces. The same two writes as `pipeline._store` for
+    a rejected attempt: the file's rows cleared, its status `rejected`.
+    """
+    from ingestion.contract.sources import SOURCES
+    from ingestion.load import clear_file
+
+    file_id, lone = conn.execute(
+        """
+        with current_rows as (
+            select r.file_id, f.unit_code || '|' || trim(r.inspection_id) as record_key
+            from raw.thanhtra_inspections as r
+            inner join registry.files as f on r.file_id = f.file_id and f.status = 'loaded'
+        ),
+        lone as (
+            select min(file_id) as file_id from current_rows group by record_key having count(*) = 1
+        )
+        select file_id, count(*) from lone group by file_id order by count(*) desc, file_id limit 1
+        """
+    ).fetchone()  # type: ignore[misc]
+    with conn.transaction():
+        clear_file(conn, file_id, SOURCES["thanhtra"])
+        conn.execute(
+            "update registry.files set status = 'rejected', rows_loaded = 0, processed_at = now() where file_id = %s",
+            (file_id,),
+        )
+    return file_id, lone
+
+
 def test_incremental_build_equals_full_refresh(tmp_path: Path) -> None:
     from ingestion.pipeline import process_file, run_intake
     from ingestion.transform import run_dbt
@@ -125,6 +159,8 @@ def test_incremental_build_equals_full_refresh(tmp_path: Path) -> None:
         run_intake(url, SAMPLES, tmp_path / "out", paths=added)
         with psycopg.connect(url, autocommit=True) as conn:
             process_file(conn, reprocessed_id, force=True)
+            cleared_id, vanishing = _reject_a_file_alone_in_its_records(conn)
+            assert vanishing > 0
             processed_after = conn.execute(
                 "select processed_at from registry.files where file_id = %s", (reprocessed_id,)
             ).fetchone()[0]  # type: ignore[index]
@@ -138,6 +174,9 @@ def test_incremental_build_equals_full_refresh(tmp_path: Path) -> None:
             # the superseded version's rows are gone, the reprocessed file's rows are its new load
             assert not conn.execute(
                 "select count(*) from staging.stg_thanhtra__inspection_states where file_id = %s", (v1_id,)
+            ).fetchone()[0]  # type: ignore[index]
+            assert not conn.execute(
+                "select count(*) from staging.stg_thanhtra__inspection_states where file_id = %s", (cleared_id,)
             ).fetchone()[0]  # type: ignore[index]
             stale = conn.execute(
                 "select count(*) from staging.stg_thanhtra__inspection_states"

@@ -37,3 +37,23 @@ $$
         {%- endif %}
     {%- endif %}
 {% endmacro %}
+
+
+{#- ANALYZE `this` (an incremental model, as a post-hook inside its transaction) only
+    when this build wrote to it: pg_stat_xact_user_tables counts the transaction's own
+    inserts and deletes. A build with nothing new then skips sampling the whole table. -#}
+{% macro analyze_if_changed() %}
+do $$
+begin
+    if exists (
+        select 1
+        from pg_stat_xact_user_tables as stats
+        where
+            stats.relid = '{{ this }}'::regclass
+            and stats.n_tup_ins + stats.n_tup_upd + stats.n_tup_del > 0
+    ) then
+        analyze {{ this }};
+    end if;
+end
+$$
+{% endmacro %}

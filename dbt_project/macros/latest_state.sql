@@ -119,7 +119,8 @@ select * from final
 
 {#- Configuration of a latest-state model: an incremental table, one row per
     record (unique index), replaced by delete+insert on `record_key`; after each
-    build the records without any state left are deleted and the table analysed. -#}
+    build the records without any state left are deleted and the table analysed
+    (if the build wrote to it). -#}
 {% macro latest_state_config(states_model) %}
     {{ return({
         'materialized': 'incremental',
@@ -133,7 +134,7 @@ select * from final
             "delete from {{ this }} as stored where not exists ("
             ~ " select 1 from {{ ref('" ~ states_model ~ "') }} as states"
             ~ " where states.record_key = stored.record_key)",
-            "analyze {{ this }}",
+            "{{ analyze_if_changed() }}",
         ],
     }) }}
 {% endmacro %}

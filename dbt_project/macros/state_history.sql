@@ -137,8 +137,8 @@ select * from final
 {#- Configuration of a state-history model: an indexed incremental table, records
     replaced whole (delete+insert on `record_key`); after each build the rows of
     records no longer held by any loaded file are deleted (their keys produce no
-    new rows, so delete+insert cannot reach them) and the table is analysed, so
-    tests and downstream models plan on real row counts. -#}
+    new rows, so delete+insert cannot reach them) and the table is analysed if
+    the build wrote to it, so tests and downstream models plan on real row counts. -#}
 {% macro state_history_config() %}
     {{ return({
         'materialized': 'incremental',
@@ -152,7 +152,7 @@ select * from final
         ],
         'post_hook': [
             "{{ delete_rows_of_unloaded_files() }}",
-            "analyze {{ this }}",
+            "{{ analyze_if_changed() }}",
         ],
     }) }}
 {% endmacro %}
