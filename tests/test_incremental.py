@@ -104,10 +104,10 @@ def _stamps(conn: psycopg.Connection) -> dict[str, tuple[int, int]]:
 def _reject_a_file_alone_in_its_records(conn: psycopg.Connection) -> tuple[int, int]:
     """Take a loaded thanhtra file out as a reprocess that ends in rejection would; its id and lone records.
 
-    The file chosen holds records no other loaded file holds (a district unit's
-    return after the districts were dissolved), so the incremental build must delete
-    records that no new row replaces. The same two writes as `pipeline._store` for
-    a rejected attempt: the file's rows cleared, its status `rejected`.
+    The file chosen is one the last build took in and holds records no other loaded
+    file holds, so the incremental build must delete records that no new row replaces.
+    The same two writes as `pipeline._store` for a rejected attempt: the file's rows
+    cleared, its status `rejected`.
     """
     from ingestion.contract.sources import SOURCES
     from ingestion.load import clear_file
@@ -122,7 +122,9 @@ def _reject_a_file_alone_in_its_records(conn: psycopg.Connection) -> tuple[int, 
         lone as (
             select min(file_id) as file_id from current_rows group by record_key having count(*) = 1
         )
-        select file_id, count(*) from lone group by file_id order by count(*) desc, file_id limit 1
+        select file_id, count(*) from lone
+        where file_id in (select states.file_id from staging.stg_thanhtra__inspection_states as states)
+        group by file_id order by count(*) desc, file_id limit 1
         """
     ).fetchone()  # type: ignore[misc]
     with conn.transaction():
