@@ -3,12 +3,24 @@
     the same day (Q4 and Y) the cumulative one, then the highest version. Also
     when and by which unit the record was first reported, the unit that first
     reported its event (when `event_date` is given), and since when its current
-    status holds. One macro for the five sources, so the rule is written once. -#}
-{% macro latest_state(states_relation, columns, event_date=none, event_unit_column=none) %}
+    status holds. One macro for the five sources, so the rule is written once.
+
+    Materialised as an incremental table with a unique index on `record_key`: a
+    build recomputes only the records whose history the state-history model
+    rewrote since this table's last build (`refreshed_at` later than the
+    `states_refreshed_at` stored here), and deletes the records that history no
+    longer holds. -#}
+{% macro latest_state(states_model, columns, event_date=none, event_unit_column=none) %}
+    {{ config(**latest_state_config(states_model)) }}
+    {%- set states_relation = ref(states_model) %}
 with
 
 states as (
     select * from {{ states_relation }}
+{%- if is_incremental() %}
+        -- a constant, so the planner estimates the recomputed records from the index's statistics
+        where refreshed_at > '{{ latest_state_watermark() }}'::timestamptz
+{%- endif %}
 ),
 
 ranked as (
@@ -34,7 +46,8 @@ history as (
     select
         states.record_key,
         min(states.period_end_date) as first_reported_on,
-        count(*) as returns_reported
+        count(*) as returns_reported,
+        max(states.refreshed_at) as states_refreshed_at
     from states
     group by states.record_key
 ),
@@ -85,7 +98,8 @@ final as (
         {% if event_date %}
             event_returns.{{ event_unit_column }},
         {% endif %}
-        status_since.status_since_date
+        status_since.status_since_date,
+        history.states_refreshed_at
     from latest
     inner join history
         on latest.record_key = history.record_key
@@ -100,4 +114,39 @@ final as (
 )
 
 select * from final
+{% endmacro %}
+
+
+{#- Configuration of a latest-state model: an incremental table, one row per
+    record (unique index), replaced by delete+insert on `record_key`; after each
+    build the records without any state left are deleted and the table analysed
+    (if the build wrote to it). -#}
+{% macro latest_state_config(states_model) %}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'delete+insert',
+        'unique_key': 'record_key',
+        'on_schema_change': 'fail',
+        'indexes': [
+            {'columns': ['record_key'], 'unique': true},
+        ],
+        'post_hook': [
+            "delete from {{ this }} as stored where not exists ("
+            ~ " select 1 from {{ ref('" ~ states_model ~ "') }} as states"
+            ~ " where states.record_key = stored.record_key)",
+            "{{ analyze_if_changed() }}",
+        ],
+    }) }}
+{% endmacro %}
+
+
+{#- The latest `refreshed_at` of the state-history rows this table was built from. -#}
+{% macro latest_state_watermark() %}
+    {%- if not execute %}
+        {{ return('-infinity') }}
+    {%- endif %}
+    {%- set result = run_query(
+        "select coalesce(max(states_refreshed_at), '-infinity'::timestamptz)::text from " ~ this
+    ) %}
+    {{ return(result.columns[0].values()[0]) }}
 {% endmacro %}

@@ -3,7 +3,7 @@
     highest version. Event dates do not change, so indicators take events from here and
     place them in every period whose dates contain them. -#}
 {{ latest_state(
-    ref('stg_thads__matter_states'),
+    'stg_thads__matter_states',
     columns=[
         'decision_no',
         'judgment_no',

@@ -11,7 +11,7 @@ files as (
     where status = 'loaded'
 ),
 
-current_rows as (
+current_rows as not materialized (
     select
         files.file_id,
         source_rows.row_number,
@@ -23,6 +23,7 @@ current_rows as (
         files.period_end_date,
         files.is_cumulative,
         files.file_version,
+        files.processed_at as file_processed_at,
         trim(source_rows.case_id) as record_key,
         trim(source_rows.case_id) as case_id,
         source_rows.received_date,
@@ -39,6 +40,7 @@ current_rows as (
 
 {{ state_history(
     'current_rows',
+    source_code='truyto',
     columns=[
         'case_id',
         'received_date',

@@ -3,7 +3,7 @@
     highest version. Event dates do not change, so indicators take events from here and
     place them in every period whose dates contain them. -#}
 {{ latest_state(
-    ref('stg_truyto__case_states'),
+    'stg_truyto__case_states',
     columns=[
         'case_id',
         'received_date',

@@ -11,7 +11,7 @@ files as (
     where status = 'loaded'
 ),
 
-current_rows as (
+current_rows as not materialized (
     select
         files.file_id,
         source_rows.row_number,
@@ -23,6 +23,7 @@ current_rows as (
         files.period_end_date,
         files.is_cumulative,
         files.file_version,
+        files.processed_at as file_processed_at,
         source_rows.trial_level || '|' || coalesce(
             nullif(trim(source_rows.case_id), ''),
             'judgment:' || upper(regexp_replace(source_rows.judgment_no, '\s', '', 'g')),
@@ -46,6 +47,7 @@ current_rows as (
 
 {{ state_history(
     'current_rows',
+    source_code='xetxu',
     columns=[
         'case_id',
         'trial_level',
