@@ -254,9 +254,10 @@ def process_batch(
     the order given (so `_v2` supersedes a first version stored just before it, as in
     a serial intake): one bad file never holds back another. Files already processed
     come back with their outcome, untouched. Waits for files another intake holds.
+    The outcomes are the final ones (a first version replaced later in the batch is `superseded`).
     """
     outcomes, _ = _run_batch(conn, file_ids, out_dir, force=force, wait=True)
-    return outcomes
+    return [_existing_outcome(conn, o.file_id) for o in outcomes]
 
 
 def _run_batch(

@@ -370,7 +370,7 @@ def _file_report(suite_name: str, verdicts: list[_Judged], item: BatchItem) -> V
             "evaluated_expectations": len(verdicts),
             "successful_expectations": ok,
             "unsuccessful_expectations": len(verdicts) - ok,
-            "success_percent": 100.0 * ok / len(verdicts) if verdicts else None,
+            "success_percent": ok / len(verdicts) * 100 if verdicts else None,  # as GX computes it
         },
         "results": [
             {
