@@ -89,8 +89,13 @@ def pctn_intake():
 
     @task(map_index_template="{{ batch_label }}")
     def register(paths: list[str]) -> list[dict]:
-        """Store the bytes in the warehouse; from here on each file is known by `file_id`."""
-        from ingestion.pipeline import register_file
+        """Store the bytes in the warehouse; from here on each file is known by `file_id`.
+
+        A file swapped for a link or removed since `scan_inbox` listed it gets a `not_read`
+        receipt, as in `make run`, instead of failing its whole batch.
+        """
+        from ingestion.inbox import UnsafeEntry, record_not_read
+        from ingestion.pipeline import register_file, vanished_entry
         from ingestion.warehouse import connect
 
         get_current_context()["batch_label"] = c.batch_label([Path(p).name for p in paths])
@@ -99,7 +104,12 @@ def pctn_intake():
         with connect(c.warehouse_url(), autocommit=True) as conn:
             for path in map(Path, paths):
                 relative = str(path.relative_to(inbox)) if path.is_relative_to(inbox) else path.name
-                reg = register_file(conn, path, relative)
+                try:
+                    reg = register_file(conn, path, relative)
+                except (UnsafeEntry, OSError) as exc:
+                    record_not_read(conn, [vanished_entry(relative, exc)])
+                    print(f"not read: {relative}: changed since the listing ({type(exc).__name__})")
+                    continue
                 out.append({"file_id": reg.file_id, "sha256": reg.sha256, "file_name": reg.file_name,
                             "is_new": reg.is_new, "registered_status": reg.status})  # fmt: skip
         return out

@@ -563,7 +563,7 @@ def run_intake(
             try:
                 registration = register_file(conn, path, relative)
             except (UnsafeEntry, OSError) as exc:  # swapped for a link or removed since the listing
-                record_not_read(conn, [_vanished(relative, exc)])
+                record_not_read(conn, [vanished_entry(relative, exc)])
                 continue
             if registration.file_id in pending or (not registration.is_new and registration.status != "received"):
                 known = _existing_outcome(conn, registration.file_id)
@@ -596,7 +596,7 @@ def run_intake(
         return [_existing_outcome(conn, s) if isinstance(s, int) else s for s in slots]
 
 
-def _vanished(relative: str, exc: Exception) -> NotRead:
+def vanished_entry(relative: str, exc: Exception) -> NotRead:
     return NotRead(
         relative,
         "changed",
