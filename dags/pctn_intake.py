@@ -192,7 +192,7 @@ def pctn_intake():
         """
         from ingestion.warehouse import connect
 
-        registrations = [r for batch in batches for r in batch]
+        registrations = [r for batch in batches or [] for r in batch]  # None: nothing was registered
         if not registrations:
             raise AirflowSkipException("no file in this run / không có tệp mới")
         with connect(c.warehouse_url(), autocommit=True) as conn:
@@ -208,7 +208,7 @@ def pctn_intake():
         """Emit the registry Asset when any file got a new status (a rejection changes the data-quality mart)."""
         from ingestion.warehouse import connect
 
-        registrations = [r for batch in batches for r in batch]
+        registrations = [r for batch in batches or [] for r in batch]  # None: nothing was registered
         if not registrations:
             raise AirflowSkipException("no file changed status: downstream models not triggered")
         with connect(c.warehouse_url(), autocommit=True) as conn:
