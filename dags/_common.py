@@ -254,6 +254,51 @@ def default_args(**overrides) -> dict:
     return args
 
 
+# ---------------------------------------------------------------- intake batches
+def intake_batch_files() -> int:
+    """Files per mapped intake task (`PCTN_INTAKE_BATCH_FILES`, as the pipeline reads it)."""
+    from ingestion.pipeline import batch_files
+
+    return batch_files()
+
+
+def intake_batches(registrations: list[dict], size: int) -> list[list[dict]]:
+    """Registrations packed into batches: one source each, whole returns in version order, about `size` files.
+
+    Keyed by the names' claims (`<source>_<unit>_<period>[_vN]`); a name that does not
+    parse is a return of its own (it will be rejected, alone or beside others).
+    """
+    from ingestion.filenames import parse_file_name
+    from ingestion.pipeline import batches
+    from ingestion.problems import Rejection
+
+    groups: dict[object, list[tuple[int, int, dict]]] = {}
+    for n, reg in enumerate(registrations):
+        try:
+            rn = parse_file_name(Path(reg["file_name"]).name)
+            key: object = (rn.source, rn.unit_code, rn.period_code)
+            version = rn.version or 1
+        except Rejection:
+            key, version = ("", reg["file_id"]), 1
+        groups.setdefault(key, []).append((version, n, reg))
+    by_source: dict[str, list[list[int]]] = {}
+    for key, members in groups.items():
+        source = key[0] if isinstance(key, tuple) else ""
+        by_source.setdefault(str(source), []).append([n for _, n, _ in sorted(members, key=lambda m: m[:2])])
+    out: list[list[dict]] = []
+    for source in sorted(by_source):
+        for batch in batches(by_source[source], size):
+            out.append([registrations[n] for n in batch])
+    return out
+
+
+def batch_label(names: list[str]) -> str:
+    """How a batch is named in the grid: its file when alone, else the count and the first and last names."""
+    if len(names) == 1:
+        return names[0]
+    return f"{len(names)} files: {names[0]} … {names[-1]}" if names else "no file"
+
+
 # ---------------------------------------------------------------- outcomes
 def outcome_dict(outcome) -> dict:
     """The JSON-able fields of a pipeline outcome (a dataclass), for XCom and the run summary."""

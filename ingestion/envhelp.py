@@ -17,6 +17,8 @@ VARIABLES: dict[str, str] = {
     "PCTN_OUTPUT_DIR": "feedback, archive, rejected copies, validation report, extracts (default: output)",
     "PCTN_PSEUDONYM_KEY": "HMAC key for names of accused/defendants (required; --demo-key makes a local one)",
     "PCTN_INTAKE_WORKERS": "processes that validate and load files in parallel (default: cores, at most 4)",
+    "PCTN_INTAKE_BATCH_FILES": "files read, then validated together, one GX run per source (default: 200)",
+    "PCTN_INTAKE_BATCH_ROWS": "a batch is validated once its files hold this many rows (default: 200000)",
     "PCTN_BI_PASSWORD": "password of the read-only BI user pctn_bi (make run: a generated demo one)",
     "PCTN_INSPECTORATE_PASSWORD": "password of the user pctn_inspectorate (none: user not created)",
     "PCTN_DELIVERY_CHANNELS": "extract channels, comma-separated: outbox, sftp, email (default: outbox)",
@@ -35,6 +37,8 @@ INGESTION = (
     "PCTN_OUTPUT_DIR",
     "PCTN_PSEUDONYM_KEY",
     "PCTN_INTAKE_WORKERS",
+    "PCTN_INTAKE_BATCH_FILES",
+    "PCTN_INTAKE_BATCH_ROWS",
     "PCTN_BI_PASSWORD",
     "PCTN_INSPECTORATE_PASSWORD",
     "PCTN_DELIVERY_CHANNELS",
@@ -47,6 +51,8 @@ INTAKE = (
     "PCTN_OUTPUT_DIR",
     "PCTN_PSEUDONYM_KEY",
     "PCTN_INTAKE_WORKERS",
+    "PCTN_INTAKE_BATCH_FILES",
+    "PCTN_INTAKE_BATCH_ROWS",
     "PCTN_PROGRESS",
 )
 ROLES = ("WAREHOUSE_URL", "PCTN_DATA_DIR", "PCTN_PG_PORT", "PCTN_BI_PASSWORD", "PCTN_INSPECTORATE_PASSWORD")

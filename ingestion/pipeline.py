@@ -11,6 +11,7 @@ and are worth a retry.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import multiprocessing
 import os
@@ -33,11 +34,11 @@ from ingestion.readers.isolated import ReadResult, shared_reader
 from ingestion.reference import ReportingPeriod, periods, units
 from ingestion.registry import Registration, apply_supersession, file_bytes, register_file, return_lock, sha256_of
 from ingestion.schema import ensure_schema
-from ingestion.validate import ValidationReport, validate
+from ingestion.validate import BatchItem, ValidationReport, validate_batch
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FileOutcome", "Registration", "process_file", "register_file", "run_intake", "scan_inbox"]
+__all__ = ["FileOutcome", "Registration", "process_batch", "process_file", "register_file", "run_intake", "scan_inbox"]
 
 
 @dataclass
@@ -163,26 +164,67 @@ class _Attempt:
     rejection: Rejection | None = None
 
 
-def _attempt(name: str, data: bytes, key: bytes) -> _Attempt:
-    """Identify, read (in the isolated child), check the title, validate; a bad file ends as a rejection."""
+def _read(name: str, data: bytes, key: bytes) -> tuple[_Attempt, dt.date | None]:
+    """Identify, read (in the isolated child), check the title; a bad file ends as a rejection."""
     at = _Attempt()
     try:
         at.rn, at.source, period = _identify(name)
         read = shared_reader().read(data, at.rn.extension, at.source.code, key)
         _check_title(read, at.rn)
         at.parsed = read.parsed
-        at.report = validate(at.parsed.frame, at.source, period.end_date, at.parsed.written)
-        if at.report.rejection is not None:
-            raise at.report.rejection
-        # a value that was written but cannot be read is reported as such, not also as "missing"
-        unreadable = {(p.row_number, p.column) for p in at.parsed.problems}
-        at.problems = at.parsed.problems + [
-            p for p in at.report.problems if not (p.rule == "required" and (p.row_number, p.column) in unreadable)
-        ]
+        return at, period.end_date
     except Rejection as exc:
         at.rejection = exc
         at.problems = []
-    return at
+        return at, None
+
+
+def _conclude(at: _Attempt, report: ValidationReport) -> None:
+    """Fold the suite's verdict into the attempt: a file-level failure rejects, row problems join the parser's."""
+    at.report = report
+    if report.rejection is not None:
+        at.rejection = report.rejection
+        at.problems = []
+        return
+    assert at.parsed is not None
+    # a value that was written but cannot be read is reported as such, not also as "missing"
+    unreadable = {(p.row_number, p.column) for p in at.parsed.problems}
+    at.problems = at.parsed.problems + [
+        p for p in report.problems if not (p.rule == "required" and (p.row_number, p.column) in unreadable)
+    ]
+
+
+def batch_files() -> int:
+    """`PCTN_INTAKE_BATCH_FILES`: files read, then validated together (one GX run per source), default 200."""
+    return max(1, int(os.environ.get("PCTN_INTAKE_BATCH_FILES", "200")))
+
+
+def batch_rows() -> int:
+    """`PCTN_INTAKE_BATCH_ROWS`: a batch is validated as soon as its files hold this many rows (memory bound)."""
+    return max(1, int(os.environ.get("PCTN_INTAKE_BATCH_ROWS", "200000")))
+
+
+def _claim(conn: psycopg.Connection, file_id: int, wait: bool) -> bool:
+    lock = (CLAIM_NAMESPACE, file_id % 2_147_483_647)
+    if wait:
+        conn.execute("select pg_advisory_lock(%s, %s)", lock)
+        return True
+    return bool(conn.execute("select pg_try_advisory_lock(%s, %s)", lock).fetchone()[0])  # type: ignore[index]
+
+
+def _unclaim(conn: psycopg.Connection, file_id: int) -> None:
+    with contextlib.suppress(psycopg.Error):  # a lost connection has released the claim already
+        conn.execute("select pg_advisory_unlock(%s, %s)", (CLAIM_NAMESPACE, file_id % 2_147_483_647))
+
+
+@dataclass
+class _Pending:
+    """A claimed file that was read and waits for its batch's validation."""
+
+    file_id: int
+    name: str
+    at: _Attempt
+    period_end: dt.date | None
 
 
 def process_file(
@@ -194,23 +236,99 @@ def process_file(
     intake that reaches the same file waits (or, with `wait=False`, gets
     `FileBusy`) and then finds it done instead of reading it again. A claim dies
     with its connection, so a killed intake leaves the file `received` for the next run.
+    A batch of one: `process_batch` does the same for many files.
     """
-    lock = (CLAIM_NAMESPACE, file_id % 2_147_483_647)
-    if wait:
-        conn.execute("select pg_advisory_lock(%s, %s)", lock)
-    elif not conn.execute("select pg_try_advisory_lock(%s, %s)", lock).fetchone()[0]:  # type: ignore[index]
+    outcomes, busy = _run_batch(conn, [file_id], out_dir, force=force, wait=wait)
+    if busy:
         raise FileBusy(file_id)
+    return outcomes[0]
+
+
+def process_batch(
+    conn: psycopg.Connection, file_ids: list[int], out_dir: Path | None = None, *, force: bool = False
+) -> list[FileOutcome]:
+    """`process_file` for many files at once: one GX run per source instead of one per file.
+
+    Each file is claimed, read in the isolated child, then the batch's readable files are
+    validated together (`validate_batch`) and each is stored in its own transaction, in
+    the order given (so `_v2` supersedes a first version stored just before it, as in
+    a serial intake): one bad file never holds back another. Files already processed
+    come back with their outcome, untouched. Waits for files another intake holds.
+    The outcomes are the final ones (a first version replaced later in the batch is `superseded`).
+    """
+    outcomes, _ = _run_batch(conn, file_ids, out_dir, force=force, wait=True)
+    return [_existing_outcome(conn, o.file_id) for o in outcomes]
+
+
+def _run_batch(
+    conn: psycopg.Connection,
+    file_ids: list[int],
+    out_dir: Path | None,
+    *,
+    force: bool,
+    wait: bool,
+    done: Callable[[int], None] = lambda file_id: None,
+) -> tuple[list[FileOutcome], list[int]]:
+    """Claim, read, validate by batch, store one by one; return the outcomes and the files another intake held.
+
+    Reading stops to validate and store what it holds every `PCTN_INTAKE_BATCH_FILES`
+    files or `PCTN_INTAKE_BATCH_ROWS` rows, so memory stays bounded whatever the batch.
+    """
+    outcomes: dict[int, FileOutcome] = {}
+    busy: list[int] = []
+    pending: list[_Pending] = []
+    key: bytes | None = None
+    held_rows = 0
+
+    def flush() -> None:
+        readable = [p for p in pending if p.at.rejection is None and p.at.parsed is not None]
+        items = [BatchItem(p.at.parsed.frame, p.at.source, p.period_end, p.at.parsed.written) for p in readable]  # type: ignore[arg-type, union-attr]
+        for p, report in zip(readable, validate_batch(items), strict=True):
+            _conclude(p.at, report)
+        while pending:
+            p = pending[0]
+            try:
+                outcome, summary, feedback = _store(conn, p.file_id, p.name, p.at)
+            finally:
+                _unclaim(conn, p.file_id)
+                pending.pop(0)
+            _log_outcome(p.name, outcome)
+            if out_dir is not None:
+                export_file(out_dir, p.name, summary, feedback)
+            outcomes[p.file_id] = outcome
+            done(p.file_id)
+
     try:
-        current = _existing_outcome(conn, file_id)
-        if current.status != "received" and not force:
-            return current
-        key = pseudonym_key()  # no key, no processing: stop before touching anything
-        name, data = file_bytes(conn, file_id)
-        at = _attempt(name, data, key)
-        outcome, summary, feedback = _store(conn, file_id, name, at)
+        for file_id in dict.fromkeys(file_ids):
+            if not _claim(conn, file_id, wait):
+                busy.append(file_id)
+                continue
+            try:
+                current = _existing_outcome(conn, file_id)
+                if current.status != "received" and not force:
+                    outcomes[file_id] = current
+                    done(file_id)
+                    _unclaim(conn, file_id)
+                    continue
+                key = key or pseudonym_key()  # no key, no processing: stop before touching anything
+                name, data = file_bytes(conn, file_id)
+                at, period_end = _read(name, data, key)
+            except BaseException:
+                _unclaim(conn, file_id)
+                raise
+            pending.append(_Pending(file_id, name, at, period_end))
+            held_rows += len(at.parsed.frame) if at.parsed is not None else 0
+            if len(pending) >= batch_files() or held_rows >= batch_rows():
+                flush()
+                held_rows = 0
+        flush()
     finally:
-        with contextlib.suppress(psycopg.Error):  # a lost connection has released the claim already
-            conn.execute("select pg_advisory_unlock(%s, %s)", lock)
+        for p in pending:  # an error stopped the batch: the files not stored stay `received` for a retry
+            _unclaim(conn, p.file_id)
+    return [outcomes[f] for f in dict.fromkeys(file_ids) if f in outcomes], busy
+
+
+def _log_outcome(name: str, outcome: FileOutcome) -> None:
     log.info(
         "%s: %s%s (read %d, loaded %d, quarantined %d, skipped %d)",
         name,
@@ -221,9 +339,6 @@ def process_file(
         outcome.rows_quarantined,
         outcome.rows_skipped,
     )
-    if out_dir is not None:
-        export_file(out_dir, name, summary, feedback)
-    return outcome
 
 
 def _store(
@@ -328,21 +443,29 @@ def export_file(out_dir: Path, name: str, summary: FeedbackSummary, feedback: by
 
 
 def _worker_process(url: str, file_ids: list[int], out_dir: Path | None) -> list[tuple[int, bool]]:
-    """Process the files of one return, in order, in a worker process with its own connection.
+    """Process one batch (whole returns, versions in order) in a worker process with its own connection.
 
     Returns (file_id, processed); False when another intake holds the file.
     """
     conn = _WORKER_CONN.get(url)
     if conn is None or conn.closed:
         conn = _WORKER_CONN[url] = psycopg.connect(url, autocommit=True)
-    done: list[tuple[int, bool]] = []
-    for file_id in file_ids:
-        try:
-            process_file(conn, file_id, out_dir, wait=False)
-            done.append((file_id, True))
-        except FileBusy:
-            done.append((file_id, False))
-    return done
+    _, busy = _run_batch(conn, file_ids, out_dir, force=False, wait=False)
+    held = set(busy)
+    return [(file_id, file_id not in held) for file_id in dict.fromkeys(file_ids)]
+
+
+def batches(groups: list[list[int]], size: int) -> list[list[int]]:
+    """Pack whole returns (each a list of file_ids in version order) into batches of about `size` files.
+
+    A return is never split across batches, so its versions are stored in order by one process.
+    """
+    out: list[list[int]] = []
+    for group in groups:
+        if not out or (len(out[-1]) + len(group) > size and out[-1]):
+            out.append([])
+        out[-1].extend(group)
+    return out
 
 
 def _by_return(conn: psycopg.Connection, file_ids: list[int]) -> list[list[int]]:
@@ -387,18 +510,14 @@ def _process_all(
     """Process the files, calling `done` as each ends; return those another intake held (to wait for)."""
     busy: list[int] = []
     if workers <= 1 or len(file_ids) < PARALLEL_MIN_FILES:
-        for file_id in file_ids:
-            try:
-                process_file(conn, file_id, out_dir, wait=False)
-            except FileBusy:
-                busy.append(file_id)
-                continue
-            done(file_id)
+        _, busy = _run_batch(conn, file_ids, out_dir, force=False, wait=False, done=done)
         return busy
     # spawn, not fork: the parent may hold connections and threads a fork would copy
     context = multiprocessing.get_context("spawn")
+    # batches small enough that every worker gets some, large enough to pay GX's fixed cost rarely
+    size = min(batch_files(), max(1, -(-len(file_ids) // workers)))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_worker_process, url, group, out_dir) for group in _by_return(conn, file_ids)]
+        futures = [pool.submit(_worker_process, url, b, out_dir) for b in batches(_by_return(conn, file_ids), size)]
         for future in as_completed(futures):
             for file_id, processed in future.result():
                 if processed:
@@ -444,7 +563,7 @@ def run_intake(
             try:
                 registration = register_file(conn, path, relative)
             except (UnsafeEntry, OSError) as exc:  # swapped for a link or removed since the listing
-                record_not_read(conn, [_vanished(relative, exc)])
+                record_not_read(conn, [vanished_entry(relative, exc)])
                 continue
             if registration.file_id in pending or (not registration.is_new and registration.status != "received"):
                 known = _existing_outcome(conn, registration.file_id)
@@ -477,7 +596,7 @@ def run_intake(
         return [_existing_outcome(conn, s) if isinstance(s, int) else s for s in slots]
 
 
-def _vanished(relative: str, exc: Exception) -> NotRead:
+def vanished_entry(relative: str, exc: Exception) -> NotRead:
     return NotRead(
         relative,
         "changed",

@@ -186,14 +186,14 @@ def test_intake_loads_every_file_marks_each_bad_one_and_reruns_idempotently(inta
     af = intake
     assert af.first_state == "success"
     n_files = sum(1 for p in SAMPLES.rglob("*") if p.is_file())
-    assert af.first_tasks["register"] == ["success"] * n_files  # one mapped task per file
+    # one mapped task per batch of files (issue 11): the sample's 114 files fit in one batch to register
+    assert af.first_tasks["register"] == ["success"] * -(-n_files // 200)
     # bad data is an outcome, not a failure; the byte-identical resend (same name) is processed once
     statuses = file_statuses(af.warehouse)
-    n_rejected = sum(1 for s in statuses.values() if s == "rejected")
-    # a rejected file's task ends skipped (not green); every other file's succeeds (issue 13)
-    assert sorted(af.first_tasks["process"]) == sorted(
-        ["success"] * (n_files - 1 - n_rejected) + ["skipped"] * n_rejected
-    )
+    # one batch per source (plus the names that do not parse): a batch whose files were all
+    # rejected ends skipped (not green, issue 13); every other batch succeeds
+    assert "success" in af.first_tasks["process"] and len(af.first_tasks["process"]) <= 7
+    assert set(af.first_tasks["process"]) <= {"success", "skipped"}
     assert af.first_tasks["publish"] == af.first_tasks["publish_registry"] == ["success"]
     assert af.first_tasks["fail_run"] == ["skipped"]
     assert statuses[CORRUPT] == "rejected" and "received" not in statuses.values()
