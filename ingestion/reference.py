@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -29,6 +30,29 @@ def reference_dir() -> Path:
         return SEEDS
     path = Path(configured)
     return path if path.is_absolute() else (DBT_PROJECT_DIR / path).resolve()
+
+
+def dbt_seed_dir() -> str:
+    """The reference directory in force as dbt's `seed-paths` needs it: relative, inside `dbt_project/`.
+
+    dbt writes each node's run copy at `<target>/run/pctn/<seed path>/<file>`: with an
+    absolute or escaping path that is the reference's own CSV, which it then overwrites
+    (seen with dbt 1.11; the dbt docs say seed-paths must be relative to dbt_project.yml).
+    A directory outside the project is reached through a link in `dbt_project/.references/`
+    (git-ignored), made here on demand; `transform.run_dbt` passes this path to dbt.
+    """
+    directory = reference_dir().resolve()
+    project = DBT_PROJECT_DIR.resolve()
+    if directory.is_relative_to(project):
+        return directory.relative_to(project).as_posix()
+    digest = hashlib.sha256(str(directory).encode()).hexdigest()[:8]
+    link = project / ".references" / f"{directory.name}-{digest}"
+    link.parent.mkdir(exist_ok=True)
+    if not (link.is_symlink() and link.resolve() == directory):
+        if link.is_symlink():
+            link.unlink()
+        link.symlink_to(directory, target_is_directory=True)
+    return link.relative_to(project).as_posix()
 
 
 @dataclass(frozen=True)

@@ -903,7 +903,6 @@ def generate(
         "seed": options.seed,
         "years": [options.first_year, options.last_year],
         "provinces": options.provinces,
-        "reference": str(reference) if options.provinces > 1 else None,
         "with_bad_files": options.bad,
         "inbox": out.name,
         "notes": {
@@ -932,6 +931,8 @@ def generate(
         "files": files,
         "names": names,
     }
+    if options.provinces > 1:  # the reference directory PCTN_REFERENCE_DIR must name
+        document = {**dict(list(document.items())[:5]), "reference": str(reference), **dict(list(document.items())[5:])}
     if expected_path is None:
         expected_path = out.parent / "expected.json"
     expected_path.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,8 @@ the generator writes the returns of Thanh Hóa and the next N - 1 provinces of t
   file: the contract rejects a return without data rows (`no_rows`), so an empty
   return is not what it expects; the unit shows as missing in `fct_return_submissions`.
 - Beside the inbox it writes a complete reference directory (`<out>/../reference`):
-  copies of every committed seed, `reporting_units.csv` extended by the generated
+  copies of every committed seed (the CSVs; their properties and tests stay in
+  `dbt_project/seed_properties/`), `reporting_units.csv` extended by the generated
   provinces' units and `reporting_periods.csv` back to the first year asked (same
   calendar), units of the committed seed dated back to the story's start. Point the
   intake and dbt at it with `PCTN_REFERENCE_DIR=<that directory>`.
@@ -135,8 +136,8 @@ def generated_units(province: Province) -> list[dict[str, str]]:
 
     def add(unit: str, agency: str, level: str, area: str, unit_name: str, valid_to: str = "", successor: str = "",
             valid_from: str = start) -> None:  # fmt: skip
-        rows.append(dict(zip(UNIT_COLUMNS, (unit, agency, level, area, unit_name, valid_from, valid_to, successor, code),
-                             strict=True)))  # fmt: skip
+        values = (unit, agency, level, area, unit_name, valid_from, valid_to, successor, code)
+        rows.append(dict(zip(UNIT_COLUMNS, values, strict=True)))
 
     for agency, pattern in PROVINCIAL_AGENCIES.items():
         add(f"{agency}-{code}-TINH", agency, "province", "TINH", pattern.format(kind=kind, name=name))
@@ -203,7 +204,7 @@ def write_reference(target: Path, provinces: list[Province], first_year: int) ->
         shutil.rmtree(target)
     target.mkdir(parents=True)
     for seed in sorted(SEEDS_DIR.iterdir()):
-        if seed.is_file() and seed.name not in ("reporting_units.csv", "reporting_periods.csv"):
+        if seed.suffix == ".csv" and seed.name not in ("reporting_units.csv", "reporting_periods.csv"):
             shutil.copyfile(seed, target / seed.name)
     story_start = f"{min(first_year - 2, 2020)}-01-01"
     with (SEEDS_DIR / "reporting_units.csv").open(encoding="utf-8") as fh:
@@ -258,7 +259,9 @@ def layout_for(
         area = u.area if u.level == "district" else "TINH"
         inspectorates.append(Inspectorate(u.code, prefix, shares[u.code] / total, area))
         suffixes.append((u.code, prefix))
-    criminal = [("TINH", 0.4)] + [(a, 0.6 / len(active_areas)) for a in active_areas] if active_areas else [("TINH", 1.0)]
+    criminal = [("TINH", 1.0)]
+    if active_areas:
+        criminal = [("TINH", 0.4)] + [(a, 0.6 / len(active_areas)) for a in active_areas]
     districts = DISTRICTS if province.code == HOME_PROVINCE else tuple(f"số {n:02d}" for n in range(1, 31))
     layout = ProvinceLayout(
         code=province.code,

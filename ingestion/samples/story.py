@@ -70,7 +70,9 @@ class Period:
 class Reference:
     """Units and periods from the seeds, with the old-to-new unit mapping."""
 
-    def __init__(self, units: dict[str, Unit], periods: dict[str, Period], places: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, units: dict[str, Unit], periods: dict[str, Period], places: dict[str, str] | None = None
+    ) -> None:
         self.units = units
         self.periods = periods
         self.places = places or {}  # province code -> short name for the place line of a form ("Thanh Hóa")
@@ -548,6 +550,8 @@ class ProvinceLayout:
 
     def suffix(self, unit: str) -> str | None:
         return dict(self.suffixes).get(unit) or SUFFIX.get(unit)
+
+
 SUFFIX = {  # document-number suffixes per unit
     "TT-TINH": "TTT",
     "TT-SO-XAYDUNG": "TTSXD",
@@ -815,7 +819,9 @@ class _ProvinceCopy:
             if self.sim_start <= when <= self.sim_end:
                 case = self._random_case(when, agency="QD")
                 case.article = 353
-                case.title = f"{OFFENCE_TITLES[353]} xảy ra tại Kho K{rng.randint(10, 99)}, Bộ CHQS tỉnh {self.layout.name}"
+                case.title = (
+                    f"{OFFENCE_TITLES[353]} xảy ra tại Kho K{rng.randint(10, 99)}, Bộ CHQS tỉnh {self.layout.name}"
+                )
                 case.channel = "Kiểm toán"
 
     def _random_case(self, initiation: date, agency: str = "CA") -> Case:
@@ -910,7 +916,13 @@ class _ProvinceCopy:
                 pt_closed = pt_trial if pt_trial <= end else None
                 self.records["xetxu"].append(
                     Trial(
-                        "xetxu", appeal_court, pt_received, pt_closed, case.case_id + ":PT", case=case, level="Phúc thẩm"
+                        "xetxu",
+                        appeal_court,
+                        pt_received,
+                        pt_closed,
+                        case.case_id + ":PT",
+                        case=case,
+                        level="Phúc thẩm",
                     )
                 )
                 if pt_closed is None:
