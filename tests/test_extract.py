@@ -224,8 +224,8 @@ def test_agency_blocks_equal_the_comparisons_cell_by_cell(url: str, year_extract
             left join marts.fct_indicator_values as p
                 on p.indicator_code = v.indicator_code and p.period_code = '2024-Y' and p.unit_code = v.unit_code
                 and p.unit_level = v.unit_level and p.restatement = v.restatement and p.scope = v.scope
-            where v.period_code = '2025-Y' and v.restatement = 'restated' and v.unit_level <> 'province'
-              and i.indicator_group = %s
+            where v.period_code = '2025-Y' and v.restatement = 'restated'
+              and v.unit_level not in ('province', 'national') and i.indicator_group = %s
             """,
             (group,),
         )

@@ -25,6 +25,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import random
 import shutil
 import sys
@@ -863,6 +864,7 @@ def generate(
     With `options.provinces` > 1 (national mode) also a complete reference directory at
     `reference_path` (default `<out>/../reference`), which `PCTN_REFERENCE_DIR` must name.
     """
+    reference: Path | None = None
     if options.provinces > 1:
         reference = reference_path or out.parent / "reference"
         ref, story, inbox = _national_inbox(options, reference)
@@ -931,10 +933,11 @@ def generate(
         "files": files,
         "names": names,
     }
-    if options.provinces > 1:  # the reference directory PCTN_REFERENCE_DIR must name
-        document = {**dict(list(document.items())[:5]), "reference": str(reference), **dict(list(document.items())[5:])}
     if expected_path is None:
         expected_path = out.parent / "expected.json"
+    if reference is not None:  # the reference directory PCTN_REFERENCE_DIR must name, beside expected.json
+        where = os.path.relpath(reference, expected_path.parent)
+        document = {**dict(list(document.items())[:5]), "reference": where, **dict(list(document.items())[5:])}
     expected_path.parent.mkdir(parents=True, exist_ok=True)
     expected_path.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return document
