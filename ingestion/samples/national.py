@@ -229,10 +229,6 @@ def write_reference(target: Path, provinces: list[Province], first_year: int) ->
 # --------------------------------------------------------------------------
 # One story per province.
 # --------------------------------------------------------------------------
-def _area_key(area_code: str) -> str:
-    return "TINH" if area_code == "TINH" else area_code
-
-
 def layout_for(
     ref: Reference, province: Province, seed: int, inspections_per_unit: int, cases_per_unit: float, active: float
 ) -> ProvinceLayout:
@@ -241,7 +237,7 @@ def layout_for(
     unit_codes: dict[tuple[str, str], str] = {}
     for u in units:
         if u.level in ("province", "district"):
-            unit_codes[(u.agency, _area_key(u.area))] = u.code
+            unit_codes[(u.agency, u.area)] = u.code  # area TINH, or a district's HUYEN-...
     # districts with a full set of agencies, still existing at some point of the story
     district_areas = sorted({u.area for u in units if u.level == "district" and u.agency == "CA"})
     rng = random.Random(f"pctn-national-active:{seed}:{province.code}")
