@@ -190,6 +190,7 @@ class Expected:
     duplicate_of: str | None = None
     supersedes: str | None = None
     data: bytes = b""
+    written: tuple[str, int] | None = None  # (sha256, bytes) once written and let go (national --no-bad)
 
     def as_json(self) -> dict[str, object]:
         quarantined = {i.index for i in self.issues if i.severity == "row"}
@@ -226,8 +227,8 @@ class Expected:
             ],
             "duplicate_of": self.duplicate_of,
             "supersedes": self.supersedes,
-            "sha256": hashlib.sha256(self.data).hexdigest(),
-            "bytes": len(self.data),
+            "sha256": self.written[0] if self.written else hashlib.sha256(self.data).hexdigest(),
+            "bytes": self.written[1] if self.written else len(self.data),
         }
 
 
@@ -799,6 +800,10 @@ class NationalInbox(Inbox):
         if exp.status == "rejected" and exp.path in self.files:
             del self.files[exp.path]  # the unit sent a broken file instead of its good return
         super().add(exp)
+        if self.out is not None:  # a clean inbox: write now and keep only the digest (memory stays flat)
+            _write(self.out, exp)
+
+    out: Path | None = None
 
     def build(self) -> None:
         opts = self.options
@@ -833,7 +838,27 @@ def _agencies() -> list[_Agency]:
         return [_Agency(r["agency_code"], r["source"]) for r in csv.DictReader(fh)]
 
 
-def _national_inbox(options: Options, reference: Path) -> tuple[Reference, Story, Inbox]:
+def _clean(out: Path) -> None:
+    """Remove the returns a previous run left in `out` (only .xlsx and .csv files)."""
+    if out.exists():
+        for old in sorted(out.rglob("*")):
+            if old.is_file() and old.suffix in (".xlsx", ".csv"):
+                old.unlink()
+        resend = out / "resend"
+        if resend.is_dir() and not any(resend.iterdir()):
+            shutil.rmtree(resend)
+
+
+def _write(out: Path, exp: Expected) -> None:
+    if exp.written is None:
+        target = out / exp.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(exp.data)
+        exp.written = (hashlib.sha256(exp.data).hexdigest(), len(exp.data))
+        exp.data = b""
+
+
+def _national_inbox(options: Options, reference: Path, out: Path) -> tuple[Reference, Story, Inbox]:
     """Write the reference directory, simulate each province and build the national inbox."""
     provinces = national.read_provinces()[: options.provinces]
     national.write_reference(reference, provinces, options.first_year)
@@ -849,6 +874,9 @@ def _national_inbox(options: Options, reference: Path) -> tuple[Reference, Story
     index = national.RecordIndex(ref, story, ref.period(options.last_year, "Y").end)
     inbox = NationalInbox(ref, story, options, index)
     inbox.provinces = frozenset(p.code for p in provinces)
+    if not options.bad:  # nothing refers back to a written file: stream the files out
+        _clean(out)
+        inbox.out = out
     inbox.build()
     return ref, story, inbox
 
@@ -867,7 +895,7 @@ def generate(
     reference: Path | None = None
     if options.provinces > 1:
         reference = reference_path or out.parent / "reference"
-        ref, story, inbox = _national_inbox(options, reference)
+        ref, story, inbox = _national_inbox(options, reference, out)
     else:
         ref = load_reference()
         config = StoryConfig(
@@ -884,17 +912,10 @@ def generate(
     if not set(names) <= set(story.names):
         raise AssertionError("a name in the files is not one of the story's persons")
 
-    if out.exists():
-        for old in sorted(out.rglob("*")):
-            if old.is_file() and old.suffix in (".xlsx", ".csv"):
-                old.unlink()
-        resend = out / "resend"
-        if resend.is_dir() and not any(resend.iterdir()):
-            shutil.rmtree(resend)
-    for exp in inbox.files.values():
-        target = out / exp.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(exp.data)
+    if not (isinstance(inbox, NationalInbox) and inbox.out is not None):
+        _clean(out)
+        for exp in inbox.files.values():
+            _write(out, exp)
 
     files = [inbox.files[p].as_json() for p in sorted(inbox.files)]
     statuses: dict[str, int] = {}
