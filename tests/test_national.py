@@ -218,3 +218,6 @@ def test_small_national_inbox_end_to_end(
         assert quality and {r["unit_code"] for r in quality} <= home_units
     finally:
         drop_database(url)
+        from ingestion.reference import DBT_PROJECT_DIR, dbt_seed_dir
+
+        (DBT_PROJECT_DIR / dbt_seed_dir()).unlink(missing_ok=True)  # the link run_dbt made for the reference
