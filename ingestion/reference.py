@@ -2,17 +2,57 @@
 
 The seeds in `dbt_project/seeds/` are the single source of truth; Python reads the
 same CSV files so a unit added there is valid for the intake and the models alike.
+`PCTN_REFERENCE_DIR` points both at another complete reference directory (the
+national generator writes one beside its inbox: more provinces, earlier years);
+dbt reads it through `seed-paths` in `dbt_project.yml`, so the two never disagree.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-SEEDS = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds"
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+SEEDS = DBT_PROJECT_DIR / "seeds"  # the committed reference (Thanh Hóa)
+REFERENCE_DIR_ENV = "PCTN_REFERENCE_DIR"
+
+
+def reference_dir() -> Path:
+    """The reference directory in force: `PCTN_REFERENCE_DIR` (relative to `dbt_project/`, as dbt
+    resolves `seed-paths`), else the committed seeds."""
+    configured = os.environ.get(REFERENCE_DIR_ENV)
+    if not configured:
+        return SEEDS
+    path = Path(configured)
+    return path if path.is_absolute() else (DBT_PROJECT_DIR / path).resolve()
+
+
+def dbt_seed_dir() -> str:
+    """The reference directory in force as dbt's `seed-paths` needs it: relative, inside `dbt_project/`.
+
+    dbt writes each node's run copy at `<target>/run/pctn/<seed path>/<file>`: with an
+    absolute or escaping path that is the reference's own CSV, which it then overwrites
+    (seen with dbt 1.11; the dbt docs say seed-paths must be relative to dbt_project.yml).
+    A directory outside the project is reached through a link in `dbt_project/.references/`
+    (git-ignored), made here on demand; `transform.run_dbt` passes this path to dbt.
+    """
+    directory = reference_dir().resolve()
+    project = DBT_PROJECT_DIR.resolve()
+    if directory.is_relative_to(project):
+        return directory.relative_to(project).as_posix()
+    digest = hashlib.sha256(str(directory).encode()).hexdigest()[:8]
+    link = project / ".references" / f"{directory.name}-{digest}"
+    link.parent.mkdir(exist_ok=True)
+    if not (link.is_symlink() and link.resolve() == directory):
+        if link.is_symlink():
+            link.unlink()
+        link.symlink_to(directory, target_is_directory=True)
+    return link.relative_to(project).as_posix()
 
 
 @dataclass(frozen=True)
@@ -24,6 +64,7 @@ class ReportingUnit:
     valid_from: dt.date
     valid_to: dt.date | None
     successor_unit_code: str | None
+    province_code: str = "THANHHOA"
 
     def valid_on(self, day: dt.date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
@@ -45,9 +86,19 @@ def _date(text: str) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
 
 
-@cache
 def units() -> dict[str, ReportingUnit]:
-    with (SEEDS / "reporting_units.csv").open(encoding="utf-8") as f:
+    """Reporting units of the reference directory in force, by code."""
+    return _units(reference_dir())
+
+
+def periods() -> dict[str, ReportingPeriod]:
+    """Reporting periods of the reference directory in force, by code."""
+    return _periods(reference_dir())
+
+
+@cache
+def _units(directory: Path) -> dict[str, ReportingUnit]:
+    with (directory / "reporting_units.csv").open(encoding="utf-8") as f:
         return {
             r["unit_code"]: ReportingUnit(
                 unit_code=r["unit_code"],
@@ -57,14 +108,15 @@ def units() -> dict[str, ReportingUnit]:
                 valid_from=_date(r["valid_from"]) or dt.date.min,
                 valid_to=_date(r["valid_to"]),
                 successor_unit_code=r["successor_unit_code"] or None,
+                province_code=r.get("province_code") or "THANHHOA",
             )
             for r in csv.DictReader(f)
         }
 
 
 @cache
-def periods() -> dict[str, ReportingPeriod]:
-    with (SEEDS / "reporting_periods.csv").open(encoding="utf-8") as f:
+def _periods(directory: Path) -> dict[str, ReportingPeriod]:
+    with (directory / "reporting_periods.csv").open(encoding="utf-8") as f:
         out = {}
         for r in csv.DictReader(f):
             out[r["period_code"]] = ReportingPeriod(

@@ -159,14 +159,16 @@ def test_comparisons_name_every_unit_agency_and_the_province(sample_warehouse: A
     rows = fetch(
         url, "select distinct unit_level, unit_code, agency_code, unit_name_vi from marts.fct_indicator_comparisons"
     )
-    assert {level for level, *_ in rows} == {"unit", "agency", "province"}
+    assert {level for level, *_ in rows} == {"unit", "agency", "province", "national"}
     for level, code, agency, name in rows:
         if level == "unit":
             assert (name, agency) == units[code]
         elif level == "agency":
             assert (name, agency) == (agencies[code], code)
-        else:
+        elif level == "province":
             assert (code, agency, name) == ("THANHHOA", None, "Tỉnh Thanh Hóa")
+        else:
+            assert (code, agency, name) == ("TOANQUOC", None, "Toàn quốc")
 
 
 # --- fct_yearly_evaluation and fct_phase_totals -------------------------------------------------------

@@ -1,5 +1,5 @@
 -- Cumulative counts never fall from Q1 to 6M to 9M to Y (domain.md): for every
--- additive flow indicator, unit, level, restatement and scope, a later period
+-- additive flow indicator, province, unit, level, restatement and scope, a later period
 -- of the cumulative chain of a year never shows less than an earlier one.
 with
 
@@ -19,6 +19,7 @@ cumulative_chain as (
     select
         indicator_values.indicator_code,
         periods.report_year,
+        indicator_values.province_code,
         indicator_values.unit_code,
         indicator_values.unit_level,
         indicator_values.restatement,
@@ -44,6 +45,7 @@ compared as (
             partition by
                 cumulative_chain.indicator_code,
                 cumulative_chain.report_year,
+                cumulative_chain.province_code,
                 cumulative_chain.unit_code,
                 cumulative_chain.unit_level,
                 cumulative_chain.restatement,

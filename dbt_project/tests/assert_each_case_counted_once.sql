@@ -1,12 +1,12 @@
--- No case is counted twice across stages or units: the province's count of
--- cases initiated, indicted and tried in a period equals the number of distinct
+-- No case is counted twice across stages, units or provinces: the national count
+-- of cases initiated, indicted and tried in a period equals the number of distinct
 -- cases of the spine (fct_cases) whose event date falls in that period.
 with
 
 indicator_values as (
     select * from {{ ref('fct_indicator_values') }}
     where
-        unit_level = 'province'
+        unit_level = 'national'
         and restatement = 'restated'
         and scope = 'all'
         and indicator_code in ('DET_CASES_NEW', 'HDL_INDICTED_CASES', 'HDL_TRIED_CASES')

@@ -1,7 +1,8 @@
 -- Restatement moves values between units, never changes totals: for additive
 -- (summed) indicators the units' as-reported total, the units' restated total
--- and the province value agree; agency and province rows are identical as
--- reported and restated for every indicator.
+-- and the province value agree in every province, and the national value is the
+-- sum of the province values; agency, province and national rows are identical
+-- as reported and restated for every indicator.
 with
 
 indicator_values as (
@@ -17,11 +18,12 @@ unit_totals as (
         indicator_code,
         period_code,
         scope,
+        province_code,
         coalesce(sum(value) filter (where restatement = 'as_reported'), 0) as as_reported_total,
         coalesce(sum(value) filter (where restatement = 'restated'), 0) as restated_total
     from indicator_values
     where unit_level = 'unit'
-    group by indicator_code, period_code, scope
+    group by indicator_code, period_code, scope, province_code
 ),
 
 province as (
@@ -29,9 +31,49 @@ province as (
         indicator_code,
         period_code,
         scope,
+        province_code,
         value
     from indicator_values
     where unit_level = 'province' and restatement = 'restated'
+),
+
+province_sums as (
+    select
+        indicator_code,
+        period_code,
+        scope,
+        sum(value) as value
+    from province
+    group by indicator_code, period_code, scope
+),
+
+national as (
+    select
+        indicator_code,
+        period_code,
+        scope,
+        value
+    from indicator_values
+    where unit_level = 'national' and restatement = 'restated'
+),
+
+unbalanced_national as (
+    select
+        national.indicator_code,
+        national.period_code,
+        national.scope,
+        'the national value is not the sum of the provinces' as problem
+    from national
+    inner join indicators
+        on national.indicator_code = indicators.indicator_code
+    left join province_sums
+        on
+            national.indicator_code = province_sums.indicator_code
+            and national.period_code = province_sums.period_code
+            and national.scope = province_sums.scope
+    where
+        indicators.calc = 'sum'
+        and national.value <> coalesce(province_sums.value, 0)
 ),
 
 unbalanced_totals as (
@@ -48,6 +90,7 @@ unbalanced_totals as (
             unit_totals.indicator_code = province.indicator_code
             and unit_totals.period_code = province.period_code
             and unit_totals.scope = province.scope
+            and unit_totals.province_code = province.province_code
     where
         indicators.calc = 'sum'
         and (
@@ -61,14 +104,15 @@ rollups as (
         indicator_code,
         period_code,
         scope,
+        province_code,
         unit_code,
         unit_level,
         max(value) filter (where restatement = 'as_reported') as as_reported_value,
         max(value) filter (where restatement = 'restated') as restated_value,
         count(*) as restatements
     from indicator_values
-    where unit_level in ('agency', 'province')
-    group by indicator_code, period_code, scope, unit_code, unit_level
+    where unit_level in ('agency', 'province', 'national')
+    group by indicator_code, period_code, scope, province_code, unit_code, unit_level
 ),
 
 unequal_rollups as (
@@ -84,5 +128,7 @@ unequal_rollups as (
 )
 
 select * from unbalanced_totals
+union all
+select * from unbalanced_national
 union all
 select * from unequal_rollups

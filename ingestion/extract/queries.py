@@ -19,6 +19,10 @@ Which rows an extract shows (README, "Indicator extracts"):
 - trends: full years (`YYYY-Y`) up to the extract's year, province, restated.
 A phase review (`2023-2026`, `2026-2030`, `dim_strategy_phases`) shows the phase's
 years and the phase totals (`fct_phase_totals`).
+
+Every read keeps to the deployment's own province (dbt var `province_code`, THANHHOA):
+the marts may hold every province and the national total (`national.py`), the
+Inspectorate's extract shows its own.
 """
 
 from __future__ import annotations
@@ -31,7 +35,10 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
+import yaml
 from psycopg.rows import dict_row
+
+from ingestion.reference import DBT_PROJECT_DIR
 
 Row = dict[str, Any]
 
@@ -40,6 +47,15 @@ GROUPS = ("detection", "handling", "recovery", "data_quality")
 # when the marts carry them; otherwise the chart shows DET_CASES_NEW alone.
 DETECTION_TOTAL_CODE = "DET_CASES_NEW"
 DETECTION_CHANNEL_PREFIX = "DET_CASES_NEW_"
+
+
+def deployment_province() -> str:
+    """The province this deployment reports on: dbt var `province_code` (one setting for dbt and the extract)."""
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return str(project["vars"]["province_code"])
+
+
+PROVINCE = deployment_province()
 
 
 class ExtractDataError(LookupError):
@@ -243,9 +259,10 @@ def read_summary(conn: psycopg.Connection, period: ReportingPeriod) -> tuple[lis
             inner join marts.fct_yearly_evaluation as e
                 on e.indicator_code = i.indicator_code and e.scope = i.default_scope
             where i.is_headline and e.report_year = %(year)s and e.unit_level = 'province'
+              and e.province_code = %(province)s
             order by i.display_order
             """,
-            {"year": period.report_year},
+            {"year": period.report_year, "province": PROVINCE},
         )
     else:
         rows = _rows(
@@ -258,10 +275,10 @@ def read_summary(conn: psycopg.Connection, period: ReportingPeriod) -> tuple[lis
             inner join marts.fct_indicator_comparisons as c
                 on c.indicator_code = i.indicator_code and c.scope = i.default_scope
             where i.is_headline and c.period_code = %(period)s
-              and c.unit_level = 'province' and c.restatement = 'restated'
+              and c.unit_level = 'province' and c.restatement = 'restated' and c.province_code = %(province)s
             order by i.display_order
             """,
-            {"period": period.code},
+            {"period": period.code, "province": PROVINCE},
         )
     previous = _rows(
         conn,
@@ -286,10 +303,11 @@ def read_group(conn: psycopg.Connection, period: ReportingPeriod, group: str) ->
         inner join marts.dim_indicators as i
             on i.indicator_code = c.indicator_code and i.default_scope = c.scope
         where c.period_code = %(period)s and c.restatement = 'restated' and i.indicator_group = %(group)s
+          and c.province_code = %(province)s and c.unit_level <> 'national'
         order by array_position(array['province', 'agency', 'unit'], c.unit_level),
                  c.agency_code, c.unit_code, i.display_order
         """,
-        {"period": period.code, "group": group},
+        {"period": period.code, "group": group, "province": PROVINCE},
     )
 
 
@@ -305,10 +323,11 @@ def read_phase_group(conn: psycopg.Connection, period: ReportingPeriod, group: s
         inner join marts.dim_indicators as i
             on i.indicator_code = t.indicator_code and i.default_scope = t.scope
         where t.phase_code = %(phase)s and i.indicator_group = %(group)s
+          and t.province_code = %(province)s and t.unit_level <> 'national'
         order by array_position(array['province', 'agency', 'unit'], t.unit_level),
                  t.agency_code, t.unit_code, i.display_order
         """,
-        {"phase": period.code, "group": group},
+        {"phase": period.code, "group": group, "province": PROVINCE},
     )
 
 
@@ -325,11 +344,11 @@ def read_phase_summary(
         from marts.dim_indicators as i
         left join marts.fct_phase_totals as t
             on t.indicator_code = i.indicator_code and t.scope = i.default_scope
-            and t.phase_code = %(phase)s and t.unit_level = 'province'
+            and t.phase_code = %(phase)s and t.unit_level = 'province' and t.province_code = %(province)s
         where i.is_headline
         order by i.display_order
         """,
-        {"phase": period.code},
+        {"phase": period.code, "province": PROVINCE},
     )
     yearly = read_trends(conn, period, first_year=period.years[0])
     by_code: dict[str, dict[int, Any]] = {}
@@ -351,10 +370,11 @@ def read_trends(conn: psycopg.Connection, period: ReportingPeriod, first_year: i
         where p.period_kind = 'Y' and p.regime = %(regime)s
           and p.report_year <= %(last)s and p.report_year >= %(first)s
           and p.end_date <= %(end)s
-          and v.unit_level = 'province' and v.restatement = 'restated'
+          and v.unit_level = 'province' and v.restatement = 'restated' and v.province_code = %(province)s
         order by i.display_order, p.report_year
         """,
         {
+            "province": PROVINCE,
             "regime": period.regime,
             "last": period.report_year,
             "first": first_year if first_year is not None else 0,
@@ -367,7 +387,7 @@ def read_trends(conn: psycopg.Connection, period: ReportingPeriod, first_year: i
 
 _UNIT_NAMES = """
     unit_names as (
-        select unit_code, agency_code, unit_name_vi from marts.dim_reporting_units
+        select unit_code, agency_code, unit_name_vi, province_code from marts.dim_reporting_units
     )
 """
 
@@ -387,13 +407,14 @@ def read_submissions(conn: psycopg.Connection, period: ReportingPeriod) -> list[
             where s.status <> 'on_time'
               and (s.expected or s.status <> 'missing')
               and p.start_date >= %(start)s and p.end_date <= %(end)s
+              and coalesce(un.province_code, %(province)s) = %(province)s
         )
         select source, unit_code, unit_name_vi, period_code, due_date, received_at, status,
                rows_read, rows_loaded, rows_quarantined
         from final
         order by array_position(array['missing', 'rejected', 'late'], status), source, unit_code, end_date, period_code
         """,
-        {"start": period.start_date, "end": period.end_date},
+        {"start": period.start_date, "end": period.end_date, "province": PROVINCE},
     )
 
 
@@ -433,10 +454,10 @@ def read_unit_quality(conn: psycopg.Connection, period: ReportingPeriod) -> list
         from returns as r
         left join problems as q on q.unit_code = r.unit_code
         left join unit_names as un on un.unit_code = r.unit_code
-        where r.returns_due > 0
+        where r.returns_due > 0 and coalesce(un.province_code, %(province)s) = %(province)s
         order by (r.missing + r.rejected + r.late) = 0, un.agency_code, r.unit_code
         """,
-        {"start": period.start_date, "end": period.end_date},
+        {"start": period.start_date, "end": period.end_date, "province": PROVINCE},
     )
 
 
@@ -451,10 +472,11 @@ def read_quarantine(conn: psycopg.Connection, period: ReportingPeriod) -> list[R
         inner join marts.dim_reporting_periods as p on p.period_code = q.period_code
         left join unit_names as un on un.unit_code = q.unit_code
         where p.start_date >= %(start)s and p.end_date <= %(end)s
+          and coalesce(un.province_code, %(province)s) = %(province)s
         order by q.source, q.unit_code, p.end_date, q.period_code,
                  array_position(array['row', 'warn'], q.severity), q.rule
         """,
-        {"start": period.start_date, "end": period.end_date},
+        {"start": period.start_date, "end": period.end_date, "province": PROVINCE},
     )
 
 

@@ -25,6 +25,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import random
 import shutil
 import sys
@@ -38,6 +39,7 @@ from python_calamine import CalamineWorkbook
 
 from ingestion.contract.sources import SOURCES, Source
 from ingestion.readers.encodings import decode_bytes, nfc, repair_many
+from ingestion.samples import national
 from ingestion.samples.story import (
     FAMILY,
     GIVEN_F,
@@ -188,6 +190,7 @@ class Expected:
     duplicate_of: str | None = None
     supersedes: str | None = None
     data: bytes = b""
+    written: tuple[str, int] | None = None  # (sha256, bytes) once written and let go (national --no-bad)
 
     def as_json(self) -> dict[str, object]:
         quarantined = {i.index for i in self.issues if i.severity == "row"}
@@ -224,8 +227,8 @@ class Expected:
             ],
             "duplicate_of": self.duplicate_of,
             "supersedes": self.supersedes,
-            "sha256": hashlib.sha256(self.data).hexdigest(),
-            "bytes": len(self.data),
+            "sha256": self.written[0] if self.written else hashlib.sha256(self.data).hexdigest(),
+            "bytes": self.written[1] if self.written else len(self.data),
         }
 
 
@@ -268,7 +271,7 @@ def _title_lines(ref: Reference, source: str, unit: str, period: Period, *, unit
         period_line=f"Kỳ báo cáo: {period.code}",
         form_no=form_no,
         title=title,
-        place_date=f"Thanh Hóa, ngày {made.day:02d} tháng {made.month:02d} năm {made.year}",
+        place_date=f"{ref.place(unit)}, ngày {made.day:02d} tháng {made.month:02d} năm {made.year}",
     )
 
 
@@ -486,6 +489,10 @@ class Options:
     bad: bool = True
     inspections_per_year: int = 80
     cases_per_year: int = 30
+    # national mode (provinces > 1, `national.py`): volumes per unit, and the share of active districts
+    inspections_per_unit: int = 12
+    cases_per_unit: float = 1.5
+    active_units: float = 1.0
 
     @property
     def bad_year(self) -> int:
@@ -533,9 +540,17 @@ class Inbox:
             raise AssertionError(f"two files named {exp.path}")
         self.files[exp.path] = exp
 
+    def office(self, unit: str) -> Office:
+        """How a unit writes its returns."""
+        return OFFICES[unit]
+
+    def content(self, source: str, unit: str, period: Period) -> ReturnContent:
+        """The rows of a unit's return for a period."""
+        return return_rows(self.story, self.ref, source, unit, period)
+
     def good_return(self, source: str, unit: str, period: Period, version: int = 1) -> Expected | None:
-        office = OFFICES[unit]
-        content = return_rows(self.story, self.ref, source, unit, period)
+        office = self.office(unit)
+        content = self.content(source, unit, period)
         if not content.rows:
             return None
         if self.options.bad:
@@ -613,8 +628,8 @@ class Inbox:
         second.supersedes = first.path
         self.add(second)
 
-    def _resend(self) -> None:
-        period = self.ref.period(self.options.bad_year, "Q3")
+    def _resend(self, kind: str = "Q3") -> None:
+        period = self.ref.period(self.options.bad_year, kind)
         original = self.files[file_name("dieutra", "CA-TINH", period.code, "xlsx")]
         self.add(
             replace(
@@ -750,26 +765,81 @@ def _xlsx_strings(data: bytes) -> list[str]:
     return [c for row in book.get_sheet_by_index(0).to_python() for c in row if isinstance(c, str) and c]
 
 
-# --------------------------------------------------------------------------
-# Writing the inbox.
-# --------------------------------------------------------------------------
-def generate(out: Path, options: Options, expected_path: Path | None = None) -> dict[str, object]:
-    """Write every file of the inbox under `out` and the expectations to `expected_path`."""
-    ref = load_reference()
-    config = StoryConfig(
-        first_year=options.first_year,
-        last_year=options.last_year,
-        inspections_per_year=options.inspections_per_year,
-        cases_per_year=options.cases_per_year,
-        copies=options.provinces,
-    )
-    story = build_story(ref, options.seed, config)
-    inbox = Inbox(ref, story, options)
-    inbox.build()
-    names = sorted(inbox.names)
-    if not set(names) <= set(story.names):
-        raise AssertionError("a name in the files is not one of the story's persons")
+class NationalInbox(Inbox):
+    """Every unit of every province asked, every expected period (`national.py`).
 
+    The bundled sample's deliberate problems (when `bad`) stay on Thanh Hóa's units: bad
+    rows in its 2024-Y returns, the correction, a resend, one rejected file per reason (a
+    rejected file takes the place of the good return of the same name).
+    """
+
+    def __init__(self, ref: Reference, story: Story, options: Options, index: national.RecordIndex) -> None:
+        super().__init__(ref, story, options)
+        self.index = index
+        palettes: dict[str, list[Office]] = {}
+        for code in sorted(OFFICES):
+            palettes.setdefault(code.split("-")[0], []).append(OFFICES[code])
+        self.palettes = palettes
+        self._offices: dict[str, Office] = {}
+
+    def office(self, unit: str) -> Office:
+        """Thanh Hóa's known offices keep their habits; every other unit draws one of its agency's."""
+        if unit in OFFICES:
+            return OFFICES[unit]
+        if unit not in self._offices:
+            palette = self.palettes[self.ref.units[unit].agency]
+            self._offices[unit] = random.Random(f"pctn-office:{self.options.seed}:{unit}").choice(palette)
+        return self._offices[unit]
+
+    def content(self, source: str, unit: str, period: Period) -> ReturnContent:
+        recs = self.index.records(source, unit, period)
+        rows: list[Row] = [dict(r.row(period.end)) for r in recs]
+        return ReturnContent(SOURCES[source], unit, period, rows, [r.opened for r in recs])
+
+    def add(self, exp: Expected) -> None:
+        if exp.status == "rejected" and exp.path in self.files:
+            del self.files[exp.path]  # the unit sent a broken file instead of its good return
+        super().add(exp)
+        if self.out is not None:  # a clean inbox: write now and keep only the digest (memory stays flat)
+            _write(self.out, exp)
+
+    out: Path | None = None
+
+    def build(self) -> None:
+        opts = self.options
+        sources = {a.agency_code: a.source for a in _agencies()}
+        for unit in sorted(self.ref.units, key=lambda c: (self.ref.units[c].province != national.HOME_PROVINCE, c)):
+            if self.ref.units[unit].province not in self.provinces:
+                continue
+            source = sources[self.ref.units[unit].agency]
+            for period in national.expected_periods(self.ref, unit, opts.first_year, opts.last_year):
+                exp = self.good_return(source, unit, period)
+                if exp is not None:
+                    self.add(exp)
+        if opts.bad:
+            by_year = f"{opts.bad_year}-Y"
+            if file_name("thanhtra", "TT-SO-TAICHINH", by_year, "xlsx") in self.files:
+                self._correction()
+            if file_name("dieutra", "CA-TINH", f"{opts.bad_year}-9M", "xlsx") in self.files:
+                self._resend("9M")
+            self._rejects()
+
+    provinces: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class _Agency:
+    agency_code: str
+    source: str
+
+
+def _agencies() -> list[_Agency]:
+    with (national.SEEDS_DIR / "agencies.csv").open(encoding="utf-8") as fh:
+        return [_Agency(r["agency_code"], r["source"]) for r in csv.DictReader(fh)]
+
+
+def _clean(out: Path) -> None:
+    """Remove the returns a previous run left in `out` (only .xlsx and .csv files)."""
     if out.exists():
         for old in sorted(out.rglob("*")):
             if old.is_file() and old.suffix in (".xlsx", ".csv"):
@@ -777,10 +847,75 @@ def generate(out: Path, options: Options, expected_path: Path | None = None) -> 
         resend = out / "resend"
         if resend.is_dir() and not any(resend.iterdir()):
             shutil.rmtree(resend)
-    for exp in inbox.files.values():
+
+
+def _write(out: Path, exp: Expected) -> None:
+    if exp.written is None:
         target = out / exp.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(exp.data)
+        exp.written = (hashlib.sha256(exp.data).hexdigest(), len(exp.data))
+        exp.data = b""
+
+
+def _national_inbox(options: Options, reference: Path, out: Path) -> tuple[Reference, Story, Inbox]:
+    """Write the reference directory, simulate each province and build the national inbox."""
+    provinces = national.read_provinces()[: options.provinces]
+    national.write_reference(reference, provinces, options.first_year)
+    ref = national.national_reference(reference)
+    layouts = tuple(
+        national.layout_for(
+            ref, province, options.seed, options.inspections_per_unit, options.cases_per_unit, options.active_units
+        )
+        for province in provinces
+    )
+    config = StoryConfig(first_year=options.first_year, last_year=options.last_year)
+    story = build_story(ref, options.seed, config, layouts)  # one numbering: judgment numbers unique nationally
+    index = national.RecordIndex(ref, story, ref.period(options.last_year, "Y").end)
+    inbox = NationalInbox(ref, story, options, index)
+    inbox.provinces = frozenset(p.code for p in provinces)
+    if not options.bad:  # nothing refers back to a written file: stream the files out
+        _clean(out)
+        inbox.out = out
+    inbox.build()
+    return ref, story, inbox
+
+
+# --------------------------------------------------------------------------
+# Writing the inbox.
+# --------------------------------------------------------------------------
+def generate(
+    out: Path, options: Options, expected_path: Path | None = None, reference_path: Path | None = None
+) -> dict[str, object]:
+    """Write every file of the inbox under `out` and the expectations to `expected_path`.
+
+    With `options.provinces` > 1 (national mode) also a complete reference directory at
+    `reference_path` (default `<out>/../reference`), which `PCTN_REFERENCE_DIR` must name.
+    """
+    reference: Path | None = None
+    if options.provinces > 1:
+        reference = reference_path or out.parent / "reference"
+        ref, story, inbox = _national_inbox(options, reference, out)
+    else:
+        ref = load_reference()
+        config = StoryConfig(
+            first_year=options.first_year,
+            last_year=options.last_year,
+            inspections_per_year=options.inspections_per_year,
+            cases_per_year=options.cases_per_year,
+            copies=options.provinces,
+        )
+        story = build_story(ref, options.seed, config)
+        inbox = Inbox(ref, story, options)
+        inbox.build()
+    names = sorted(inbox.names)
+    if not set(names) <= set(story.names):
+        raise AssertionError("a name in the files is not one of the story's persons")
+
+    if not (isinstance(inbox, NationalInbox) and inbox.out is not None):
+        _clean(out)
+        for exp in inbox.files.values():
+            _write(out, exp)
 
     files = [inbox.files[p].as_json() for p in sorted(inbox.files)]
     statuses: dict[str, int] = {}
@@ -821,6 +956,9 @@ def generate(out: Path, options: Options, expected_path: Path | None = None) -> 
     }
     if expected_path is None:
         expected_path = out.parent / "expected.json"
+    if reference is not None:  # the reference directory PCTN_REFERENCE_DIR must name, beside expected.json
+        where = os.path.relpath(reference, expected_path.parent)
+        document = {**dict(list(document.items())[:5]), "reference": where, **dict(list(document.items())[5:])}
     expected_path.parent.mkdir(parents=True, exist_ok=True)
     expected_path.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return document
@@ -949,7 +1087,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "samples" / "returns")
     parser.add_argument("--expected", type=Path, default=None, help="default: <out>/../expected.json")
     parser.add_argument("--years", type=_years, default=(2023, 2025), help="e.g. 2023-2025 or 2024")
-    parser.add_argument("--provinces", type=int, default=1, help="N copies of the province's volume (benchmarks)")
+    parser.add_argument(
+        "--provinces",
+        type=int,
+        default=1,
+        help="1: the bundled Thanh Hóa sample; N > 1: the national inbox of Thanh Hóa and N - 1 more provinces "
+        "of the provinces seed, with a reference directory beside it (national.py)",
+    )
+    parser.add_argument("--reference", type=Path, default=None, help="national mode: default <out>/../reference")
+    parser.add_argument("--inspections-per-unit", type=int, default=12, help="national mode: per inspectorate a year")
+    parser.add_argument("--cases-per-unit", type=float, default=1.5, help="national mode: per active area a year")
+    parser.add_argument(
+        "--active-units", type=float, default=1.0, help="national mode: share of district areas with any activity"
+    )
     parser.add_argument("--inspections-per-year", type=int, default=80)
     parser.add_argument("--cases-per-year", type=int, default=30)
     parser.add_argument(
@@ -957,7 +1107,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     first, last = args.years
-    if not 2023 <= first <= last <= 2030:
+    if args.provinces > 1:
+        if not 2000 <= first <= last <= 2030:
+            parser.error("--years must lie in 2000-2030")
+        if not 2 <= args.provinces <= len(national.read_provinces()):
+            parser.error(f"--provinces must lie in 1-{len(national.read_provinces())}")
+        if not 0.0 < args.active_units <= 1.0:
+            parser.error("--active-units must lie in (0, 1]")
+    elif not 2023 <= first <= last <= 2030:
         parser.error("--years must lie in 2023-2030")
     options = Options(
         seed=args.seed,
@@ -967,8 +1124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         bad=not args.no_bad,
         inspections_per_year=args.inspections_per_year,
         cases_per_year=args.cases_per_year,
+        inspections_per_unit=args.inspections_per_unit,
+        cases_per_unit=args.cases_per_unit,
+        active_units=args.active_units,
     )
-    doc = generate(args.out, options, args.expected)
+    doc = generate(args.out, options, args.expected, args.reference)
     totals = doc["totals"]
     print(f"wrote {totals['files']} files, {totals['bytes']} bytes, to {args.out}: {totals['by_status']}")  # type: ignore[index]
     return 0

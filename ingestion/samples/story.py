@@ -48,6 +48,7 @@ class Unit:
     valid_from: date
     valid_to: date | None
     successor: str | None
+    province: str = "THANHHOA"
 
     def valid_on(self, d: date) -> bool:
         return self.valid_from <= d and (self.valid_to is None or d <= self.valid_to)
@@ -69,9 +70,17 @@ class Period:
 class Reference:
     """Units and periods from the seeds, with the old-to-new unit mapping."""
 
-    def __init__(self, units: dict[str, Unit], periods: dict[str, Period]) -> None:
+    def __init__(
+        self, units: dict[str, Unit], periods: dict[str, Period], places: dict[str, str] | None = None
+    ) -> None:
         self.units = units
         self.periods = periods
+        self.places = places or {}  # province code -> short name for the place line of a form ("Thanh Hóa")
+
+    def place(self, unit: str) -> str:
+        """The place a unit's forms are signed in: its province's short name."""
+        u = self.units.get(unit)
+        return self.places.get(u.province, "Thanh Hóa") if u else "Thanh Hóa"
 
     def current(self, code: str, d: date) -> str:
         """The unit that holds a record of `code` on day `d` (follows successors after `code` ends)."""
@@ -111,6 +120,7 @@ def load_reference(seeds_dir: Path = SEEDS_DIR) -> Reference:
                 valid_from=_date(r["valid_from"]) or date.min,
                 valid_to=_date(r["valid_to"]),
                 successor=r["successor_unit_code"] or None,
+                province=r.get("province_code") or "THANHHOA",
             )
     periods: dict[str, Period] = {}
     with (seeds_dir / "reporting_periods.csv").open(encoding="utf-8") as fh:
@@ -124,7 +134,19 @@ def load_reference(seeds_dir: Path = SEEDS_DIR) -> Reference:
                 is_cumulative=r["is_cumulative"] == "true",
                 due_date=date.fromisoformat(r["due_date"]),
             )
-    return Reference(units, periods)
+    places: dict[str, str] = {}
+    if (seeds_dir / "provinces.csv").exists():
+        with (seeds_dir / "provinces.csv").open(encoding="utf-8") as fh:
+            places = {r["province_code"]: short_province_name(r["province_name_vi"]) for r in csv.DictReader(fh)}
+    return Reference(units, periods, places)
+
+
+def short_province_name(name_vi: str) -> str:
+    """'Tỉnh Thanh Hóa' -> 'Thanh Hóa', 'Thành phố Hà Nội' -> 'Hà Nội' (the place line of a form)."""
+    for prefix in ("Tỉnh ", "Thành phố "):
+        if name_vi.startswith(prefix):
+            return name_vi[len(prefix) :]
+    return name_vi
 
 
 # --------------------------------------------------------------------------
@@ -442,9 +464,15 @@ CHANNEL_WEIGHTS = {
 }
 
 
-def _entity(rng: random.Random, sector: str) -> str:
-    commune = rng.choice(COMMUNES)
-    district = rng.choice(DISTRICTS)
+def _entity(
+    rng: random.Random,
+    sector: str,
+    communes: tuple[str, ...] = COMMUNES,
+    districts: tuple[str, ...] = DISTRICTS,
+    province: str = "Thanh Hóa",
+) -> str:
+    commune = rng.choice(communes)
+    district = rng.choice(districts)
     options = {
         "đất đai": [f"UBND xã {commune}, huyện {district}", f"Văn phòng đăng ký đất đai chi nhánh {district}"],
         "xây dựng": [f"Ban quản lý dự án đầu tư xây dựng huyện {district}", f"UBND xã {commune}, huyện {district}"],
@@ -452,7 +480,7 @@ def _entity(rng: random.Random, sector: str) -> str:
             f"UBND xã {commune}, huyện {district}",
             f"Phòng Tài chính - Kế hoạch huyện {district}",
         ],
-        "y tế": [f"Trung tâm Y tế huyện {district}", "Bệnh viện Đa khoa tỉnh Thanh Hóa"],
+        "y tế": [f"Trung tâm Y tế huyện {district}", f"Bệnh viện Đa khoa tỉnh {province}"],
         "giáo dục": [f"Trường THCS {commune}, huyện {district}", f"Phòng Giáo dục và Đào tạo huyện {district}"],
         "tài nguyên - môi trường": [f"Công ty TNHH khai thác đá {commune}", f"UBND huyện {district}"],
         "đầu tư công": [f"Ban quản lý dự án huyện {district}", f"UBND huyện {district}"],
@@ -494,6 +522,36 @@ INSPECTORATES = (
     Inspectorate("TT-SO-YTE", "TTSYT", 0.06, "TINH"),
 )
 CRIMINAL_AREAS = {"TINH": 0.72, "HOANGHOA": 0.12, "TPTHANHHOA": 0.16}
+
+
+@dataclass(frozen=True)
+class ProvinceLayout:
+    """Who in a province handles what: its inspectorates, the areas its criminal cases come from,
+    and the unit code of an agency in an area. The default is Thanh Hóa's bundled sample; the
+    national generator (`national.py`) builds one per province from its reference units."""
+
+    code: str = "THANHHOA"
+    name: str = "Thanh Hóa"
+    inspectorates: tuple[Inspectorate, ...] = INSPECTORATES
+    criminal_areas: tuple[tuple[str, float], ...] = tuple(CRIMINAL_AREAS.items())
+    unit_codes: tuple[tuple[tuple[str, str], str], ...] = ()  # ((agency, area), unit code); empty: Thanh Hóa's
+    suffixes: tuple[tuple[str, str], ...] = ()  # document-number suffixes per unit, beyond SUFFIX
+    communes: tuple[str, ...] = COMMUNES
+    districts: tuple[str, ...] = DISTRICTS
+    tag: str | None = None  # id suffix; None: "" for the first copy, P02, P03, ... after
+    inspections_per_year: int | None = None  # None: StoryConfig's
+    cases_per_year: int | None = None
+
+    def unit(self, agency: str, area: str) -> str:
+        for key, code in self.unit_codes:
+            if key == (agency, area):
+                return code
+        return f"{agency}-TINH" if area == "TINH" else f"{agency}-HUYEN-{area}"
+
+    def suffix(self, unit: str) -> str | None:
+        return dict(self.suffixes).get(unit) or SUFFIX.get(unit)
+
+
 SUFFIX = {  # document-number suffixes per unit
     "TT-TINH": "TTT",
     "TT-SO-XAYDUNG": "TTSXD",
@@ -575,14 +633,17 @@ class _Numbers:
             assign(number)
 
 
-def build_story(ref: Reference, seed: int, config: StoryConfig) -> Story:
-    """Simulate `config.copies` copies of the province and return every record."""
+def build_story(
+    ref: Reference, seed: int, config: StoryConfig, layouts: tuple[ProvinceLayout, ...] | None = None
+) -> Story:
+    """Simulate `config.copies` copies of the province (or one province per layout) and return every record."""
     records: dict[str, list[Record]] = defaultdict(list)
     names: list[str] = []
     cases: list[Case] = []
     numbers = _Numbers(random.Random(f"pctn-numbers:{seed}"))
-    for copy in range(config.copies):
-        part = _ProvinceCopy(ref, seed, config, copy, numbers)
+    plan: list[ProvinceLayout | None] = list(layouts) if layouts else [None] * config.copies
+    for copy, layout in enumerate(plan):
+        part = _ProvinceCopy(ref, seed, config, copy, numbers, layout)
         part.simulate()
         for source, recs in part.records.items():
             records[source].extend(recs)
@@ -597,11 +658,23 @@ def build_story(ref: Reference, seed: int, config: StoryConfig) -> Story:
 class _ProvinceCopy:
     """One copy of the province's five-source story."""
 
-    def __init__(self, ref: Reference, seed: int, config: StoryConfig, copy: int, numbers: _Numbers) -> None:
+    def __init__(
+        self,
+        ref: Reference,
+        seed: int,
+        config: StoryConfig,
+        copy: int,
+        numbers: _Numbers,
+        layout: ProvinceLayout | None = None,
+    ) -> None:
         self.ref = ref
         self.config = config
         self.copy = copy
-        self.tag = "" if copy == 0 else f"P{copy + 1:02d}"
+        self.layout = layout or ProvinceLayout()
+        if self.layout.tag is not None:
+            self.tag = self.layout.tag
+        else:
+            self.tag = "" if copy == 0 else f"P{copy + 1:02d}"
         self.rng = random.Random(f"pctn-story:{seed}:{copy}")
         self.namer = _Namer(random.Random(f"pctn-names:{seed}:{copy}"))
         self.numbers = numbers
@@ -620,11 +693,13 @@ class _ProvinceCopy:
         for _, case in sorted(enumerate(self.cases), key=lambda ic: (ic[1].initiation_date, ic[0])):
             year = case.initiation_date.year
             seq[year] = seq.get(year, 0) + self.rng.randint(1, 9)
-            case.case_id = f"VA-{year}-{seq[year] + 5000 * self.copy:04d}"
+            if self.layout.tag:  # national: every province numbers its own cases, the tag keeps them apart
+                case.case_id = self._id(f"VA-{year}-{seq[year]:04d}")
+            else:
+                case.case_id = f"VA-{year}-{seq[year] + 5000 * self.copy:04d}"
 
     def _unit(self, agency: str, area: str, on: date) -> str:
-        code = f"{agency}-TINH" if area == "TINH" else f"{agency}-HUYEN-{area}"
-        return self.ref.current(code, on)
+        return self.ref.current(self.layout.unit(agency, area), on)
 
     # -- simulation -----------------------------------------------------------
     def simulate(self) -> None:
@@ -636,9 +711,9 @@ class _ProvinceCopy:
 
     def _inspections(self) -> None:
         rng = self.rng
-        per_year = self.config.inspections_per_year
+        per_year = self.layout.inspections_per_year or self.config.inspections_per_year
         for year in range(self.config.first_year - 1, self.config.last_year + 1):
-            for insp in INSPECTORATES:
+            for insp in self.layout.inspectorates:
                 unit = self.ref.units[insp.unit]
                 expected = per_year * insp.weight * (0.35 if year == self.config.first_year - 1 else 1.0)
                 count = max(1, round(expected * rng.uniform(0.85, 1.15)))
@@ -660,7 +735,7 @@ class _ProvinceCopy:
             "TT-SO-TAICHINH": "tài chính - ngân sách",
             "TT-SO-YTE": "y tế",
         }.get(insp.unit) or rng.choice(SECTORS)
-        entity = _entity(rng, sector)
+        entity = self._entity(sector)
         verb = {"Theo kế hoạch": "Thanh tra", "Đột xuất": "Thanh tra đột xuất", "Kiểm tra nội bộ": "Kiểm tra nội bộ"}
         title = f"{verb[str(kind)]} {TOPICS[sector]} tại {entity}"
         ins = Inspection(
@@ -682,7 +757,7 @@ class _ProvinceCopy:
             ins.conclusion_date = conclusion
             ins.closed = conclusion
             holder = self.ref.current(insp.unit, conclusion)
-            suffix = SUFFIX.get(holder, SUFFIX[insp.unit])
+            suffix = self.layout.suffix(holder) or self.layout.suffix(insp.unit) or insp.prefix
             self.numbers.request(
                 conclusion, f"KL:{holder}", ins.inspection_id, self._setter(ins, "conclusion_no", f"KL-{suffix}")
             )
@@ -705,6 +780,10 @@ class _ProvinceCopy:
                     ins.transfer_ref = self._id(f"CHS-{insp.prefix}-{conclusion.year}-{seq:03d}")
                     self._transferred_case(ins, insp)
         self.records["thanhtra"].append(ins)
+
+    def _entity(self, sector: str) -> str:
+        lay = self.layout
+        return _entity(self.rng, sector, lay.communes, lay.districts, lay.name)
 
     def _setter(self, obj: object, attr: str, suffix: str) -> Callable[[int], None]:
         def assign(number: int) -> None:
@@ -731,7 +810,8 @@ class _ProvinceCopy:
             first = max(date(year, 1, 1), self.sim_start)
             last = min(date(year, 12, 31), self.sim_end)
             share = ((last - first).days + 1) / 365
-            count = round(self.config.cases_per_year * share * rng.uniform(0.85, 1.15))
+            per_year = self.layout.cases_per_year or self.config.cases_per_year
+            count = round(per_year * share * rng.uniform(0.85, 1.15))
             for _ in range(count):
                 self._random_case(_day_in(rng, first, last))
         # The military investigation agency: a case or two on the province's ground.
@@ -739,15 +819,17 @@ class _ProvinceCopy:
             if self.sim_start <= when <= self.sim_end:
                 case = self._random_case(when, agency="QD")
                 case.article = 353
-                case.title = f"{OFFENCE_TITLES[353]} xảy ra tại Kho K{rng.randint(10, 99)}, Bộ CHQS tỉnh Thanh Hóa"
+                case.title = (
+                    f"{OFFENCE_TITLES[353]} xảy ra tại Kho K{rng.randint(10, 99)}, Bộ CHQS tỉnh {self.layout.name}"
+                )
                 case.channel = "Kiểm toán"
 
     def _random_case(self, initiation: date, agency: str = "CA") -> Case:
         rng = self.rng
-        area = "TINH" if agency == "QD" else str(_weighted(rng, CRIMINAL_AREAS))
+        area = "TINH" if agency == "QD" else str(_weighted(rng, dict(self.layout.criminal_areas)))
         case = self._new_case(initiation, area, agency)
         case.article = int(_weighted(rng, ARTICLE_WEIGHTS))  # type: ignore[call-overload]
-        place = _entity(rng, rng.choice(SECTORS))
+        place = self._entity(rng.choice(SECTORS))
         case.title = f"{OFFENCE_TITLES[case.article]} xảy ra tại {place}"
         case.channel = str(_weighted(rng, CHANNEL_WEIGHTS))
         n_accused = int(_weighted(rng, {1: 30, 2: 28, 3: 18, 4: 11, 5: 6, 6: 4, 8: 3}))  # type: ignore[call-overload]
@@ -825,6 +907,7 @@ class _ProvinceCopy:
         final, final_attr = trial, "st_judgment"
 
         # Appeal of district judgments at the provincial court.
+        appeal_court = self.layout.unit("TA", "TINH")
         if case.area != "TINH" and rng.random() < 0.35:
             pt_received = trial + timedelta(days=rng.randint(20, 40))
             if pt_received <= end:
@@ -833,14 +916,20 @@ class _ProvinceCopy:
                 pt_closed = pt_trial if pt_trial <= end else None
                 self.records["xetxu"].append(
                     Trial(
-                        "xetxu", "TA-TINH", pt_received, pt_closed, case.case_id + ":PT", case=case, level="Phúc thẩm"
+                        "xetxu",
+                        appeal_court,
+                        pt_received,
+                        pt_closed,
+                        case.case_id + ":PT",
+                        case=case,
+                        level="Phúc thẩm",
                     )
                 )
                 if pt_closed is None:
                     return
                 case.pt_trial = pt_trial
                 self.numbers.request(
-                    pt_trial, "HS-PT:TA-TINH", case.case_id, self._judgment(case, "pt_judgment", "HS-PT")
+                    pt_trial, f"HS-PT:{appeal_court}", case.case_id, self._judgment(case, "pt_judgment", "HS-PT")
                 )
                 final, final_attr = pt_trial, "pt_judgment"
 

@@ -12,6 +12,10 @@ agencies as (
     select * from {{ ref('agencies') }}
 ),
 
+provinces as (
+    select * from {{ ref('provinces') }}
+),
+
 chain as (
     select
         units.unit_code,
@@ -41,12 +45,16 @@ final as (
         units.valid_to,
         units.successor_unit_code,
         chain.current_unit_code,
-        units.valid_to is null as is_current
+        units.valid_to is null as is_current,
+        units.province_code,
+        provinces.province_name_vi
     from units
     inner join chain
         on units.unit_code = chain.unit_code
     left join agencies
         on units.agency_code = agencies.agency_code
+    left join provinces
+        on units.province_code = provinces.province_code
 )
 
 select * from final

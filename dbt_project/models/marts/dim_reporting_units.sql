@@ -6,7 +6,8 @@
     )
 }}
 {#- Reporting units with validity dates, agency, level, area and the unit each
-    maps to today (after the 1/7/2025 reorganisation). Seed: reporting_units. -#}
+    maps to today (after the 1/7/2025 reorganisation), and the province it
+    belongs to. Seeds: reporting_units, provinces. -#}
 with
 
 units as (
@@ -25,7 +26,9 @@ final as (
         valid_to,
         successor_unit_code,
         current_unit_code,
-        is_current
+        is_current,
+        province_code,
+        province_name_vi
     from units
 )
 

@@ -2,13 +2,15 @@
     config(
         indexes=[
             {'columns': ['period_code', 'unit_level']},
+            {'columns': ['province_code', 'period_code']},
             {'columns': ['indicator_code']},
         ]
     )
 }}
 {#- Each indicator value beside the same period one year earlier (2025-9M
     against 2024-9M, 2025-Y against 2024-Y, in the same regime), for every
-    unit, agency and the province, as reported and restated, every scope: the
+    unit, agency, province and the national total, as reported and restated,
+    every scope: the
     change as a difference, as a relative change and, for ratios, in
     percentage points. Carries the names and the agency a report needs, so
     the extract and the yearly draft only select. -#}
@@ -34,6 +36,10 @@ agencies as (
     select * from {{ ref('agencies') }}
 ),
 
+provinces as (
+    select * from {{ ref('dim_provinces') }}
+),
+
 periods_with_previous as (
     select
         periods.period_code,
@@ -56,7 +62,8 @@ named as (
         case indicator_values.unit_level
             when 'unit' then units.unit_name_vi
             when 'agency' then agencies.agency_name_vi
-            else '{{ var("province_name_vi") }}'
+            when 'province' then coalesce(provinces.province_name_vi, indicator_values.unit_code)
+            else '{{ var("national_name_vi") }}'
         end as unit_name_vi
     from indicator_values
     left join units
@@ -67,6 +74,10 @@ named as (
         on
             indicator_values.unit_level = 'agency'
             and indicator_values.unit_code = agencies.agency_code
+    left join provinces
+        on
+            indicator_values.unit_level = 'province'
+            and indicator_values.unit_code = provinces.province_code
 ),
 
 final as (
@@ -74,6 +85,7 @@ final as (
         named.indicator_code,
         named.period_code,
         named.report_year,
+        named.province_code,
         named.unit_code,
         named.unit_level,
         named.agency_code,
@@ -101,6 +113,7 @@ final as (
         on
             periods_with_previous.previous_period_code = previous.period_code
             and named.indicator_code = previous.indicator_code
+            and named.province_code = previous.province_code
             and named.unit_code = previous.unit_code
             and named.unit_level = previous.unit_level
             and named.restatement = previous.restatement

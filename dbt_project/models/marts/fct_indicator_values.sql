@@ -4,15 +4,19 @@
             {'columns': ['indicator_code', 'period_code']},
             {'columns': ['period_code']},
             {'columns': ['unit_code']},
+            {'columns': ['province_code', 'unit_level']},
         ]
     )
 }}
-{#- One row per indicator x period x unit (and its agency and the province) x
-    restatement x scope. Every value is computed from the contributing records
+{#- One row per indicator x period x unit (and its agency, its province and the
+    national total) x restatement x scope. Every value is computed from the contributing records
     of its own cell (grouping sets), so medians and ratios are right at every
     level. Units that sent a return of an indicator's source get a row even when
     nothing happened (0 for counts and sums, null for ratios without denominator).
-    Agency and province rows are the same as reported and restated. -#}
+    Agency, province and national rows are the same as reported and restated.
+    The national row (unit_level national, unit_code and province_code
+    var('national_code')) is computed from the same contributions as every other
+    cell, never by adding province values, so its ratios and medians are exact. -#}
 with
 
 events as (
@@ -95,6 +99,7 @@ scoped as (
         contributions.unit_code,
         coalesce(units.current_unit_code, contributions.unit_code) as current_unit_code,
         coalesce(units.agency_code, split_part(contributions.unit_code, '-', 1)) as agency_code,
+        coalesce(units.province_code, '{{ var("province_code") }}') as province_code,
         contributions.numerator,
         contributions.denominator,
         contributions.measure
@@ -123,39 +128,44 @@ aggregated as (
         unit_code,
         current_unit_code,
         agency_code,
-        grouping(unit_code, current_unit_code, agency_code) as grouping_id,
+        province_code,
+        grouping(unit_code, current_unit_code, agency_code, province_code) as grouping_id,
         sum(numerator) as sum_numerator,
         sum(denominator) as sum_denominator,
         percentile_cont(0.5) within group (order by measure) as median_measure
     from scoped
     group by grouping sets (
-        (indicator_code, period_code, scope_code, unit_code),
-        (indicator_code, period_code, scope_code, current_unit_code),
-        (indicator_code, period_code, scope_code, agency_code),
+        (indicator_code, period_code, scope_code, province_code, unit_code),
+        (indicator_code, period_code, scope_code, province_code, current_unit_code),
+        (indicator_code, period_code, scope_code, province_code, agency_code),
+        (indicator_code, period_code, scope_code, province_code),
         (indicator_code, period_code, scope_code)
     )
 ),
 
 levelled as (
-    -- grouping_id bits: unit_code, current_unit_code, agency_code (1 = rolled up)
+    -- grouping_id bits: unit_code 8, current_unit_code 4, agency_code 2, province_code 1 (rolled up)
     select
         aggregated.indicator_code,
         aggregated.period_code,
         aggregated.scope_code,
+        coalesce(aggregated.province_code, '{{ var("national_code") }}') as province_code,
         case
-            when aggregated.grouping_id = 3 then aggregated.unit_code
-            when aggregated.grouping_id = 5 then aggregated.current_unit_code
-            when aggregated.grouping_id = 6 then aggregated.agency_code
-            else '{{ var("province_code") }}'
+            when aggregated.grouping_id = 6 then aggregated.unit_code
+            when aggregated.grouping_id = 10 then aggregated.current_unit_code
+            when aggregated.grouping_id = 12 then aggregated.agency_code
+            when aggregated.grouping_id = 14 then aggregated.province_code
+            else '{{ var("national_code") }}'
         end as unit_code,
         case
-            when aggregated.grouping_id in (3, 5) then 'unit'
-            when aggregated.grouping_id = 6 then 'agency'
-            else 'province'
+            when aggregated.grouping_id in (6, 10) then 'unit'
+            when aggregated.grouping_id = 12 then 'agency'
+            when aggregated.grouping_id = 14 then 'province'
+            else 'national'
         end as unit_level,
         case
-            when aggregated.grouping_id = 3 then 'as_reported'
-            when aggregated.grouping_id = 5 then 'restated'
+            when aggregated.grouping_id = 6 then 'as_reported'
+            when aggregated.grouping_id = 10 then 'restated'
         end as unit_restatement,
         aggregated.sum_numerator,
         aggregated.sum_denominator,
@@ -168,6 +178,7 @@ final as (
         levelled.indicator_code,
         levelled.period_code,
         periods.report_year,
+        levelled.province_code,
         levelled.unit_code,
         levelled.unit_level,
         restatements.restatement_code as restatement,

@@ -1,7 +1,7 @@
 {#- Totals of the additive indicators over each phase of the provincial plan
     (seed strategy_phases: 2023-2026 and 2026-2030, sharing 2026), summed from
-    the yearly (Y) values restated on today's units, for every unit, agency and
-    the province, with the level and name a report shows. years_covered tells
+    the yearly (Y) values restated on today's units, for every unit, agency,
+    province and the national total, with the level and name a report shows. years_covered tells
     how many of the phase's years have data, first/last_year_covered which. -#}
 with
 
@@ -29,10 +29,15 @@ agencies as (
     select * from {{ ref('agencies') }}
 ),
 
+provinces as (
+    select * from {{ ref('dim_provinces') }}
+),
+
 totals as (
     select
         indicator_values.indicator_code,
         phases.phase_code,
+        indicator_values.province_code,
         indicator_values.unit_code,
         indicator_values.unit_level,
         indicator_values.scope,
@@ -54,6 +59,7 @@ totals as (
     group by
         indicator_values.indicator_code,
         phases.phase_code,
+        indicator_values.province_code,
         indicator_values.unit_code,
         indicator_values.unit_level,
         indicator_values.scope
@@ -63,6 +69,7 @@ final as (
     select
         totals.indicator_code,
         totals.phase_code,
+        totals.province_code,
         totals.unit_code,
         totals.unit_level,
         case totals.unit_level
@@ -72,7 +79,8 @@ final as (
         case totals.unit_level
             when 'unit' then units.unit_name_vi
             when 'agency' then agencies.agency_name_vi
-            else '{{ var("province_name_vi") }}'
+            when 'province' then coalesce(provinces.province_name_vi, totals.unit_code)
+            else '{{ var("national_name_vi") }}'
         end as unit_name_vi,
         totals.scope,
         totals.value,
@@ -88,6 +96,10 @@ final as (
         on
             totals.unit_level = 'agency'
             and totals.unit_code = agencies.agency_code
+    left join provinces
+        on
+            totals.unit_level = 'province'
+            and totals.unit_code = provinces.province_code
 )
 
 select * from final

@@ -6,7 +6,8 @@
         ]
     )
 }}
-{#- The yearly evaluation: each indicator's yearly (Y) value for the province on
+{#- The yearly evaluation: each indicator's yearly (Y) value for each province
+    (and the national total, unit_level national) on
     today's units beside the previous year's, the change (difference, relative
     change and, for ratios, percentage points), and the target the
     Inspectorate set (seed indicator_targets, for the indicator's default scope). -#}
@@ -32,6 +33,7 @@ yearly as (
     select
         indicator_values.indicator_code,
         periods.report_year,
+        indicator_values.province_code,
         indicator_values.unit_code,
         indicator_values.unit_level,
         indicator_values.scope,
@@ -41,7 +43,7 @@ yearly as (
         on indicator_values.period_code = periods.period_code
     where
         periods.period_kind = 'Y'
-        and indicator_values.unit_level = 'province'
+        and indicator_values.unit_level in ('province', 'national')
         and indicator_values.restatement = 'restated'
 ),
 
@@ -49,6 +51,7 @@ final as (
     select
         yearly.indicator_code,
         yearly.report_year,
+        yearly.province_code,
         yearly.unit_code,
         yearly.unit_level,
         yearly.scope,
