@@ -153,6 +153,8 @@ inner join marts.dim_indicators as i on e.indicator_code = i.indicator_code
 inner join reference.indicators as s on e.indicator_code = s.indicator_code
 where s.is_headline
   and e.scope = i.default_scope
+  and e.province_code = %(province)s
+  and e.unit_level = 'province'
   and e.report_year = coalesce(
       (
           select max(p.report_year)
@@ -167,9 +169,15 @@ order by i.sort_order
 
 
 def headline_indicators(url: str) -> list[dict[str, object]]:
-    """Headline indicators (province, restated, default scope) of the latest year with yearly returns."""
+    """Headline indicators (the deployment's province, restated, default scope) of the latest year with yearly returns.
+
+    The marts hold every province of the reference and a national total: the summary
+    keeps to the deployment's own province (dbt var `province_code`), as the extract does.
+    """
+    from ingestion.extract.queries import deployment_province
+
     with psycopg.connect(url) as conn, conn.cursor() as cur:
-        cur.execute(HEADLINE_SQL)
+        cur.execute(HEADLINE_SQL, {"province": deployment_province()})
         names = [d.name for d in cur.description or []]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 

@@ -216,6 +216,22 @@ def test_small_national_inbox_end_to_end(
         assert {r["unit_code"] for r in rows if r["unit_level"] == "province"} == {HOME_PROVINCE}
         assert {r["unit_code"] for r in rows if r["unit_level"] == "unit"} <= home_units
         assert quality and {r["unit_code"] for r in quality} <= home_units
+        # and so does the run summary's headline table: one line per indicator, the home province's values
+        from ingestion.transform import headline_indicators
+
+        headline = headline_indicators(url)
+        codes = [r["indicator_code"] for r in headline]
+        assert headline and len(codes) == len(set(codes))
+        home = dict(
+            _rows(
+                url,
+                "select indicator_code, value from marts.fct_yearly_evaluation e join marts.dim_indicators i "
+                "using (indicator_code) where e.province_code = %s and e.unit_level = 'province' "
+                "and e.scope = i.default_scope and e.report_year = %s",
+                (HOME_PROVINCE, headline[0]["report_year"]),
+            )
+        )
+        assert {r["indicator_code"]: r["value"] for r in headline} == {c: home[c] for c in codes}
     finally:
         drop_database(url)
         from ingestion.reference import DBT_PROJECT_DIR, dbt_seed_dir
