@@ -176,11 +176,14 @@ def _csv_rows(text: str, limits: ReaderLimits) -> Grid:
                     f"{limits.max_columns:,}",
                     "PCTN_MAX_COLUMNS",
                 )
-            for pos, cell in enumerate(record):
-                if len(cell) > limits.max_cell_chars:
-                    raise _cell_too_long(start, pos, len(cell), limits)
-                if "\n" in cell or "\r" in cell:
-                    _swallowed(cell, delimiter, max(width, len(record)), start, reader.line_num)
+            # a record on one line has no line break in any cell: the per-cell look is needed only for a
+            # record that spans lines or holds a cell over the limit (most records: neither)
+            if reader.line_num != start or (record and max(map(len, record)) > limits.max_cell_chars):
+                for pos, cell in enumerate(record):
+                    if len(cell) > limits.max_cell_chars:
+                        raise _cell_too_long(start, pos, len(cell), limits)
+                    if "\n" in cell or "\r" in cell:
+                        _swallowed(cell, delimiter, max(width, len(record)), start, reader.line_num)
             width = max(width, len(record))
             rows.append((start, [cell if cell != "" else None for cell in record]))
             start = reader.line_num + 1
@@ -475,23 +478,38 @@ def _is_identity(col: Column) -> bool:
     return col.required and col.type in ("text", "enum", "date", "article")
 
 
+def _repeats_header(texts: list[tuple[int, Cell]], header_folded: list[str], filled: int) -> bool:
+    """The row repeats the header in all but at most one filled cell (a header printed again on each page).
+
+    Stops at the second cell that differs, so a record costs two folds, not one per cell.
+    """
+    needed = max(2, filled - 1)
+    allowed_misses = len(texts) - needed
+    misses = 0
+    for i, c in texts:
+        if not (i < len(header_folded) and fold(str(c)) == header_folded[i]):
+            misses += 1
+            if misses > allowed_misses:
+                return False
+    return True
+
+
 def _kind(
     filled: list[tuple[int, Cell]], first: bool, identity: set[int], header_folded: list[str]
 ) -> SkippedKind | None:
     texts = [(i, c) for i, c in filled if isinstance(c, str)]
     if first and len(filled) >= 2 and all(_COLUMN_NUMBER.match(clean_text(c) or "") for _, c in filled):
         return "column_numbers"
-    if len(texts) == len(filled) and len(filled) >= 2:
-        same = sum(1 for i, c in texts if i < len(header_folded) and fold(str(c)) == header_folded[i])
-        if same >= max(2, len(filled) - 1):
-            return "header"
+    if len(texts) == len(filled) and len(filled) >= 2 and _repeats_header(texts, header_folded, len(filled)):
+        return "header"
     if texts:
         lead_pos, lead = texts[0]
         # a record whose key starts with "Tổng số…" fills its other required columns; a totals row does not
+        # (checked first: it is cheap, and on a record it spares folding the lead cell)
         if (
             lead_pos == filled[0][0]
-            and _TOTALS.match(fold(str(lead)))
             and not any(i in identity for i, _ in filled if i != lead_pos)
+            and _TOTALS.match(fold(str(lead)))
         ):
             return "totals"
     if len(filled) <= SPARSE_CELLS and len(texts) == len(filled):
