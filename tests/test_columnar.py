@@ -205,3 +205,30 @@ def test_fast_fold_and_clean_text_match_their_former_definitions(text: str) -> N
 def test_pseudonym_is_the_same_hmac() -> None:
     for name in ["nguyễn văn a", "x", ""]:
         assert pseudonymise([name], KEY) == [hmac.new(KEY, name.encode(), hashlib.sha256).hexdigest()[:32]]
+
+
+LINE_TEXT = st.text(alphabet=st.sampled_from([*'ab,;"\r\n \t', "Đ", "\u2028", "\x85"]), max_size=40)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(LINE_TEXT)
+def test_csv_lines_are_those_of_a_stringio(text: str) -> None:
+    """The reader iterates the text's lines without copying it; the csv module must see the same lines."""
+    import csv
+    import io
+
+    from ingestion.readers.table import _lines
+
+    assert list(_lines(text)) == list(io.StringIO(text, newline=""))
+
+    def records(lines):
+        reader = csv.reader(lines, strict=True)
+        out = []
+        try:
+            for record in reader:
+                out.append((record, reader.line_num))
+        except csv.Error as exc:
+            out.append((str(exc), reader.line_num))
+        return out
+
+    assert records(_lines(text)) == records(io.StringIO(text, newline=""))
