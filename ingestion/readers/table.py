@@ -317,10 +317,14 @@ def _xlsx_grid(grid: list[list[Cell]], limits: ReaderLimits) -> tuple[Grid, str 
     )
     repaired, scheme = repair_many(texts)
     fixed = dict(zip(texts, repaired, strict=True)) if scheme else {}
-    rows = [
-        (i + 1, [None if cell == "" else fixed.get(cell, cell) if isinstance(cell, str) else cell for cell in row])
-        for i, row in enumerate(grid)
-    ]
+    # in place: each of calamine's row lists is released as soon as its replacement exists (one grid, not two)
+    rows: Grid = grid  # type: ignore[assignment]
+    for i, row in enumerate(grid):
+        if fixed:
+            cells = [None if cell == "" else fixed.get(cell, cell) if isinstance(cell, str) else cell for cell in row]
+        else:
+            cells = [None if cell == "" else cell for cell in row]
+        rows[i] = (i + 1, cells)
     return rows, scheme
 
 
