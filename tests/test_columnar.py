@@ -232,3 +232,20 @@ def test_csv_lines_are_those_of_a_stringio(text: str) -> None:
         return out
 
     assert records(_lines(text)) == records(io.StringIO(text, newline=""))
+
+
+def test_reader_child_reports_its_own_peak_not_its_parents() -> None:
+    """Linux carries `ru_maxrss` over fork and exec: the child's peak must be its own (`VmHWM`)."""
+    from ingestion.readers.isolated import IsolatedReader
+    from ingestion.readers.limits import ReaderLimits
+
+    held = b"x" * (400 * 1024 * 1024)  # the parent holds 400 MB when it starts the child
+    path = next(p for p in sorted(SAMPLES.iterdir()) if p.name.startswith("dieutra_") and p.suffix == ".csv")
+    reader = IsolatedReader(ReaderLimits())
+    try:
+        result = reader.read(path.read_bytes(), "csv", "dieutra", KEY)
+    finally:
+        reader.close()
+    assert len(held) > 0
+    assert len(result.parsed.frame) > 0
+    assert 0 < reader.last_peak_rss_kb < 300 * 1024  # pandas and calamine imported: ~100-200 MB, not 400+
