@@ -1,11 +1,16 @@
-"""Turn a located table into typed columns of the contract, cell by cell.
+"""Turn a located table into typed columns of the contract, column by column.
 
 Output is a pandas frame the expectation suite validates (one column per contract
 column present, typed: dates as datetime64, money and counts as nullable Int64)
 plus the problems found while parsing (a value that cannot be read at all) and
 what must never reach the frame in clear (names, replaced by pseudonyms).
-Parsers are memoised per column because returns repeat the same dates, labels and
-article notations on many rows.
+
+Each column is first reduced to its distinct values (`distinct`): a column of 1M
+rows rarely holds more than a few thousand, so each is parsed, converted to the
+column's dtype and pseudonymised once, and the results are mapped back to the rows
+with an index. `written` and `pseudonyms` keep that form (`DistinctColumn`: codes
+per row and the distinct values), which reads like a list and is small to send
+from the reader's process.
 """
 
 from __future__ import annotations
