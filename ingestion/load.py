@@ -18,7 +18,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from ingestion.contract.sources import Source
-from ingestion.parse import ParsedReturn
+from ingestion.parse import DistinctColumn, ParsedReturn
 from ingestion.problems import RowProblem, SkippedRow
 from ingestion.validate import ValidationReport
 
@@ -52,7 +52,11 @@ def _raw_frame(file_id: int, parsed: ParsedReturn, source: Source) -> pd.DataFra
     for c in source.columns:
         if c.type == "personal":
             pseudo = parsed.pseudonyms.get(c.name)
-            out[c.load_name] = [_array_literal(p) for p in pseudo] if pseudo is not None else None
+            if isinstance(pseudo, DistinctColumn):  # one literal per distinct list of names, mapped to the rows
+                literals = [_array_literal(p) for p in pseudo.values]
+                out[c.load_name] = pseudo.take(literals, _array_literal(pseudo.missing))
+            else:
+                out[c.load_name] = [_array_literal(p) for p in pseudo] if pseudo is not None else None
         elif c.name in frame:
             out[c.load_name] = frame[c.name]
         else:

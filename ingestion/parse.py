@@ -1,21 +1,27 @@
-"""Turn a located table into typed columns of the contract, cell by cell.
+"""Turn a located table into typed columns of the contract, column by column.
 
 Output is a pandas frame the expectation suite validates (one column per contract
 column present, typed: dates as datetime64, money and counts as nullable Int64)
 plus the problems found while parsing (a value that cannot be read at all) and
 what must never reach the frame in clear (names, replaced by pseudonyms).
-Parsers are memoised per column because returns repeat the same dates, labels and
-article notations on many rows.
+
+Each column is first reduced to its distinct values (`distinct`): a column of 1M
+rows rarely holds more than a few thousand, so each is parsed, converted to the
+column's dtype and pseudonymised once, and the results are mapped back to the rows
+with an index. `written` and `pseudonyms` keep that form (`DistinctColumn`: codes
+per row and the distinct values), which reads like a list and is small to send
+from the reader's process.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ingestion.contract.sources import Column, Source
@@ -46,12 +52,12 @@ class ParsedReturn:
 
     frame: pd.DataFrame  # row_number + contract columns present (personal data excluded)
     present: list[str]  # contract columns found in the header
-    pseudonyms: dict[str, list[list[str]]]  # personal column -> per row, the pseudonyms
+    pseudonyms: dict[str, Sequence[list[str]]]  # personal column -> per row, the pseudonyms
     extra: list[str | None]  # per row, JSON of columns not in the contract
     extra_headers: list[str]
     problems: list[RowProblem] = field(default_factory=list)
     skipped: list[SkippedRow] = field(default_factory=list)  # rows below the header that are not records
-    written: dict[str, list[Cell]] = field(default_factory=dict)  # column -> per row, the cell as written
+    written: dict[str, Sequence[Cell]] = field(default_factory=dict)  # column -> per row, the cell as written
     pseudonymised_extras: list[str] = field(default_factory=list)  # name-like headers kept only as pseudonyms
 
     @property
@@ -81,8 +87,68 @@ def _parser(col: Column) -> Callable[[Cell], Any]:
             return clean_text
 
 
-def _memo_key(value: Cell) -> Any:
+def _distinct_key(value: Cell) -> Any:
+    """What makes two cells the same value: `1`, `1.0` and `True` are equal in Python but not to a parser."""
     return (type(value).__name__, value)
+
+
+@dataclass
+class DistinctColumn(Sequence[Any]):
+    """A column stored as its distinct values and, per row, the index of its value (-1: no value).
+
+    A column of 1M rows rarely holds more than a few thousand distinct values: each
+    is parsed, pseudonymised and sent from the reader's process once, and a row is
+    only an int32 code. Reads like a list (`col[i]`, `len`, iteration).
+    """
+
+    codes: np.ndarray  # int32 per row; -1 for a missing cell (None)
+    values: list[Any]
+    missing: Any = None  # what a row without a value reads as
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, index: Any) -> Any:  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        code = int(self.codes[index])
+        return self.missing if code < 0 else self.values[code]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.take(self.values, self.missing).tolist())
+
+    def take(self, per_value: Sequence[Any], missing: Any = None) -> np.ndarray:
+        """Per row, the element of `per_value` (one per distinct value) its value maps to; `missing` if none."""
+        lookup = np.empty(len(per_value) + 1, dtype=object)
+        for i, v in enumerate(per_value):  # element-wise: a value may itself be a list (pseudonyms)
+            lookup[i] = v
+        lookup[len(per_value)] = missing
+        return lookup[self.codes]  # -1 is the last slot
+
+
+def distinct(cells: list[Cell]) -> DistinctColumn:
+    """Codes and distinct values of one column, keyed by type and value (so `1` and `1.0` stay apart).
+
+    Cells of a CSV are all text or None: pandas' hash table (C) factorises them. Cells of
+    a workbook mix types, which a Python dict keyed by (type, value) keeps apart.
+    """
+    if all(type(c) is str for c in cells if c is not None):
+        codes, uniques = pd.factorize(np.array(cells, dtype=object), use_na_sentinel=True)
+        return DistinctColumn(codes.astype(np.int32, copy=False), list(uniques))
+    index: dict[Any, int] = {}
+    values: list[Any] = []
+    out = np.empty(len(cells), dtype=np.int32)
+    for i, cell in enumerate(cells):
+        if cell is None:
+            out[i] = -1
+            continue
+        k = _distinct_key(cell)
+        code = index.get(k)
+        if code is None:
+            code = index[k] = len(values)
+            values.append(cell)
+        out[i] = code
+    return DistinctColumn(out, values)
 
 
 FORMULA_RULE = "formula_no_value"
@@ -117,16 +183,17 @@ def parse_table(table: SheetTable, source: Source, key: bytes) -> ParsedReturn:
 
     problems: list[RowProblem] = []
     row_numbers = [n for n, _ in table.rows]
-    data: dict[str, list[Any]] = {"row_number": row_numbers}
-    pseudonyms: dict[str, list[list[str]]] = {}
-    written: dict[str, list[Cell]] = {}
+    data: dict[str, Any] = {"row_number": row_numbers}
+    pseudonyms: dict[str, Sequence[list[str]]] = {}
+    written: dict[str, Sequence[Cell]] = {}
+    value_problems: list[tuple[int, int, ValueProblem]] = []  # (row index, distinct code, problem) of a column
 
     for col in source.columns:
         if col.name not in positions:
             continue
         pos = positions[col.name]
         cells = [cells[pos] if pos < len(cells) else None for _, cells in table.rows]
-        for row_number, cell in zip(row_numbers, cells, strict=True):
+        for row_number, cell in zip(row_numbers, cells, strict=True) if table.formula_cells else ():
             if cell is None and (row_number, pos) in table.formula_cells:
                 problems.append(
                     RowProblem(
@@ -141,53 +208,39 @@ def parse_table(table: SheetTable, source: Source, key: bytes) -> ParsedReturn:
                         " and send it again",
                     )
                 )
+        column = distinct(cells)
         if col.type == "personal":
-            pseudonyms[col.name] = [pseudonymise(split_names(c), key) for c in cells]
+            pseudonyms[col.name] = DistinctColumn(
+                column.codes, [pseudonymise(split_names(v), key) for v in column.values], missing=[]
+            )
             continue
-        if col.type in _NORMALISED_TYPES:  # the cells themselves (no copy): turned into text only for a problem
-            written[col.name] = cells
-        parse = _parser(col)
-        memo: dict[Any, tuple[Any, ValueProblem | None]] = {}
-        values: list[Any] = []
-        for row_number, cell in zip(row_numbers, cells, strict=True):
-            k = _memo_key(cell)
-            hit = memo.get(k)
-            if hit is None:
-                try:
-                    hit = (parse(cell), None)
-                except ValueProblem as exc:
-                    hit = (None, exc)
-                memo[k] = hit
-            value, problem = hit
-            values.append(value)
-            if problem is not None:
-                problems.append(
-                    RowProblem(
-                        row_number=row_number,
-                        column=col.header_vi,
-                        value=clean_text(cell),
-                        rule=problem.rule,
-                        severity="row",
-                        reason_vi=f"Giá trị không đọc được; cần {problem.expected_vi}",
-                        reason_en=f"Value cannot be read; expected {problem.expected_en}",
-                    )
+        if col.type in _NORMALISED_TYPES:  # the cells, as distinct values: turned into text only for a problem
+            written[col.name] = column
+        data[col.name], found = _parse_distinct(column, col)
+        for code, problem in found:
+            for row in np.flatnonzero(column.codes == code).tolist():
+                value_problems.append((row, code, problem))
+        value_problems.sort(key=lambda p: p[0])
+        for row, code, problem in value_problems:
+            cell = None if code < 0 else column.values[code]
+            problems.append(
+                RowProblem(
+                    row_number=row_numbers[row],
+                    column=col.header_vi,
+                    value=clean_text(cell),
+                    rule=problem.rule,
+                    severity="row",
+                    reason_vi=f"Giá trị không đọc được; cần {problem.expected_vi}",
+                    reason_en=f"Value cannot be read; expected {problem.expected_en}",
                 )
-        data[col.name] = values
+            )
+        value_problems.clear()
 
     frame = pd.DataFrame(data)
-    for col in source.columns:
-        if col.name not in frame:
-            continue
-        if col.type == "date":
-            frame[col.name] = pd.to_datetime(frame[col.name])
-        elif col.type in ("money", "count", "article"):
-            frame[col.name] = frame[col.name].astype("Int64")
-        elif col.type == "decimal":
-            frame[col.name] = frame[col.name].map(lambda d: float(d) if isinstance(d, Decimal) else None)
-        elif col.type == "bool":
-            frame[col.name] = frame[col.name].astype("boolean")
-
-    extra_json: list[str | None] = []
+    if not extras and not blank_headed:  # nothing outside the contract: no row has extra columns
+        extra_json: list[str | None] = [None] * len(table.rows)
+        return _parsed(frame, present, pseudonyms, extra_json, extras, named_extras, problems, table, written)
+    extra_json = []
     for _, cells in table.rows:
         kept: dict[str, Any] = {}
         for pos, head in extras:
@@ -200,6 +253,20 @@ def parse_table(table: SheetTable, source: Source, key: bytes) -> ParsedReturn:
             if pos < len(cells) and (text := clean_text(cells[pos])) is not None:
                 kept[f"(cột {pos + 1} / column {pos + 1})"] = text
         extra_json.append(json.dumps(kept, ensure_ascii=False, default=str) if kept else None)
+    return _parsed(frame, present, pseudonyms, extra_json, extras, named_extras, problems, table, written)
+
+
+def _parsed(
+    frame: pd.DataFrame,
+    present: list[str],
+    pseudonyms: dict[str, Sequence[list[str]]],
+    extra_json: list[str | None],
+    extras: list[tuple[int, str]],
+    named_extras: set[int],
+    problems: list[RowProblem],
+    table: SheetTable,
+    written: dict[str, Sequence[Cell]],
+) -> ParsedReturn:
     return ParsedReturn(
         frame=frame,
         present=present,
@@ -211,3 +278,48 @@ def parse_table(table: SheetTable, source: Source, key: bytes) -> ParsedReturn:
         written=written,
         pseudonymised_extras=[h for pos, h in extras if pos in named_extras],
     )
+
+
+def _typed(col: Column, parsed: list[Any]) -> pd.Series:
+    """The column's dtype in the frame, applied to its distinct parsed values.
+
+    Whole numbers go straight into `Int64`: through an inferred float column (what a
+    list with a blank becomes) an amount above 2^53 VND would lose its last digits.
+    """
+    if col.type in ("money", "count", "article"):
+        return pd.Series(pd.array(parsed, dtype="Int64"))
+    values = pd.DataFrame({"v": parsed})["v"]  # inferred as a frame infers a column of per-row values
+    if col.type == "date":
+        return pd.to_datetime(values)
+    if col.type == "decimal":
+        return values.map(lambda d: float(d) if isinstance(d, Decimal) else None)
+    if col.type == "bool":
+        return values.astype("boolean")
+    return values
+
+
+def _parse_distinct(column: DistinctColumn, col: Column) -> tuple[pd.Series, list[tuple[int, ValueProblem]]]:
+    """Parse each distinct value once, convert them to the column's dtype, and map them back to the rows.
+
+    Returns the typed column and, per distinct value that cannot be read, its code
+    (-1 for the missing value) and the problem.
+    """
+    parse = _parser(col)
+    parsed: list[Any] = []
+    found: list[tuple[int, ValueProblem]] = []
+    for code, cell in enumerate(column.values):
+        try:
+            parsed.append(parse(cell))
+        except ValueProblem as exc:
+            parsed.append(None)
+            found.append((code, exc))
+    index = column.codes
+    if (column.codes < 0).any():  # the missing value is parsed too (a blank tick box reads as no)
+        try:
+            parsed.append(parse(None))
+        except ValueProblem as exc:
+            parsed.append(None)
+            found.append((-1, exc))
+        index = np.where(column.codes < 0, len(parsed) - 1, column.codes)
+    typed = _typed(col, parsed)
+    return typed.take(index).reset_index(drop=True), found

@@ -9,7 +9,6 @@ test a guessed name against the warehouse.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
@@ -34,7 +33,8 @@ def pseudonym_key() -> bytes:
 
 
 def pseudonymise(names: list[str], key: bytes) -> list[str]:
-    return [hmac.new(key, name.encode("utf-8"), hashlib.sha256).hexdigest()[:32] for name in names]
+    # hmac.digest is the one-shot C path: the same HMAC-SHA256 as hmac.new(...).hexdigest()[:32]
+    return [hmac.digest(key, name.encode("utf-8"), "sha256")[:16].hex() for name in names]
 
 
 def ensure_demo_key(path: Path) -> str:

@@ -270,6 +270,23 @@ def shared_reader() -> IsolatedReader:
 # -- the child ------------------------------------------------------------------------------
 
 
+def _own_peak_rss_kb() -> int:
+    """This process's own peak RSS in KiB: `VmHWM` of its address space.
+
+    `ru_maxrss` is not it: Linux carries it over `fork` and `exec`, so a child
+    started by a parent holding 1 GB reported 1 GB before reading a byte (and was
+    recycled as "grown"). `VmHWM` belongs to the address space `exec` made.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
 def _child(memory_mb: int) -> None:
     """Serve read requests on stdin until it closes; never let an exception through."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash must not write the file's data to disk
@@ -302,7 +319,7 @@ def _child(memory_mb: int) -> None:
             answer = ("error", "RecursionError", 0)
         except Exception as exc:  # a bug or a file no reader understands: the file's outcome, not a crash
             answer = ("error", type(exc).__name__, 0)
-        peak = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        peak = _own_peak_rss_kb()
         try:
             blob = pickle.dumps((answer[0], answer[1], peak), protocol=pickle.HIGHEST_PROTOCOL)
         except MemoryError:

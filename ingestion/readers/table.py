@@ -19,7 +19,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ingestion.contract.sources import Column, Source
@@ -46,6 +46,7 @@ _NAME_LIKE = re.compile(
     r"\bho\s*(?:va|,)?\s*ten\b|\bten\s+(?:nguoi|bi can|bi cao|doi tuong|can bo|nhan chung)\b|"
     r"\b(?:full\s*)?names?\b|\bnguoi\s+(?:to cao|khieu nai|bi to cao)\b"
 )
+_ASCII_DIGIT = re.compile(r"[0-9]")
 SPARSE_CELLS = 2  # a record fills at least its required columns; a note or signature line a cell or two
 Grid = list[tuple[int, list[Cell]]]
 
@@ -136,10 +137,12 @@ def read_table(data: bytes, extension: str, source: Source, limits: ReaderLimits
             decoded = decode_bytes(data)
         except EncodingError as exc:
             raise Rejection("bad_encoding", exc.reason_vi, exc.reason_en) from exc
+        encoding, repaired = decoded.encoding, decoded.repaired
         grid = _csv_rows(decoded.text, limits)
+        del decoded  # the text (2-4 bytes a character) is not needed once the records are read
         table = _locate(grid, source)
-        table.encoding = decoded.encoding
-        table.legacy_repair = decoded.repaired
+        table.encoding = encoding
+        table.legacy_repair = repaired
         return table
     return _xlsx_table(data, source, limits)
 
@@ -158,7 +161,8 @@ def _csv_rows(text: str, limits: ReaderLimits) -> Grid:
     sample = "\n".join(text.splitlines()[:HEADER_SCAN_ROWS])
     delimiter = max((",", ";", "\t"), key=sample.count)
     csv.field_size_limit(max(len(text) + 1, 1 << 20))  # the cell limit is checked below, with a clear reason
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(_lines(text), delimiter=delimiter, strict=True)
+    shared: dict[str, str] = {}  # one object for a repeated cell (labels, dates, counts), bounded
     rows: Grid = []
     start = 1
     width = 0
@@ -176,13 +180,19 @@ def _csv_rows(text: str, limits: ReaderLimits) -> Grid:
                     f"{limits.max_columns:,}",
                     "PCTN_MAX_COLUMNS",
                 )
-            for pos, cell in enumerate(record):
-                if len(cell) > limits.max_cell_chars:
-                    raise _cell_too_long(start, pos, len(cell), limits)
-                if "\n" in cell or "\r" in cell:
-                    _swallowed(cell, delimiter, max(width, len(record)), start, reader.line_num)
+            # a record on one line has no line break in any cell: the per-cell look is needed only for a
+            # record that spans lines or holds a cell over the limit (most records: neither)
+            if reader.line_num != start or (record and max(map(len, record)) > limits.max_cell_chars):
+                for pos, cell in enumerate(record):
+                    if len(cell) > limits.max_cell_chars:
+                        raise _cell_too_long(start, pos, len(cell), limits)
+                    if "\n" in cell or "\r" in cell:
+                        _swallowed(cell, delimiter, max(width, len(record)), start, reader.line_num)
             width = max(width, len(record))
-            rows.append((start, [cell if cell != "" else None for cell in record]))
+            if len(shared) < SHARED_CELLS:
+                rows.append((start, [shared.setdefault(cell, cell) if cell != "" else None for cell in record]))
+            else:
+                rows.append((start, [shared.get(cell, cell) if cell != "" else None for cell in record]))
             start = reader.line_num + 1
     except csv.Error as exc:
         raise Rejection(
@@ -193,6 +203,16 @@ def _csv_rows(text: str, limits: ReaderLimits) -> Grid:
             f" (read up to line {reader.line_num}): {exc}. No row was loaded; fix it and send it again",
         ) from exc
     return rows
+
+
+# a line as `io.StringIO(text, newline="")` yields one: up to and with `\r\n`, `\r` or `\n` (untranslated)
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+SHARED_CELLS = 200_000  # distinct cells kept as one shared object each; the rest are unique anyway
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines, one at a time: a StringIO would first copy the whole text (4 bytes a character)."""
+    return (m.group() for m in _LINE.finditer(text))
 
 
 def _swallowed(cell: str, delimiter: str, width: int, start: int, end: int) -> None:
@@ -297,10 +317,14 @@ def _xlsx_grid(grid: list[list[Cell]], limits: ReaderLimits) -> tuple[Grid, str 
     )
     repaired, scheme = repair_many(texts)
     fixed = dict(zip(texts, repaired, strict=True)) if scheme else {}
-    rows = [
-        (i + 1, [None if cell == "" else fixed.get(cell, cell) if isinstance(cell, str) else cell for cell in row])
-        for i, row in enumerate(grid)
-    ]
+    # in place: each of calamine's row lists is released as soon as its replacement exists (one grid, not two)
+    rows: Grid = grid  # type: ignore[assignment]
+    for i, row in enumerate(grid):
+        if fixed:
+            cells = [None if cell == "" else fixed.get(cell, cell) if isinstance(cell, str) else cell for cell in row]
+        else:
+            cells = [None if cell == "" else cell for cell in row]
+        rows[i] = (i + 1, cells)
     return rows, scheme
 
 
@@ -463,7 +487,7 @@ def _classify(body: Grid, header: list[str], source: Source, table: SheetTable) 
             kinds[i] = "footer"
     for (row_number, cells), kind in zip(kept, kinds, strict=True):
         if kind is None:
-            padded = (list(cells) + [None] * width)[:width] if len(cells) < width else list(cells)
+            padded = (list(cells) + [None] * width)[:width] if len(cells) < width else cells  # the grid's own list
             table.rows.append((row_number, padded))
         else:
             hidden = names if kind not in ("column_numbers", "header") else frozenset()  # (13), a header: no name
@@ -475,23 +499,43 @@ def _is_identity(col: Column) -> bool:
     return col.required and col.type in ("text", "enum", "date", "article")
 
 
+def _repeats_header(texts: list[tuple[int, Cell]], header_folded: list[str], filled: int) -> bool:
+    """The row repeats the header in all but at most one filled cell (a header printed again on each page).
+
+    Stops at the second cell that differs, so a record costs two folds, not one per cell.
+    """
+    needed = max(2, filled - 1)
+    allowed_misses = len(texts) - needed
+    misses = 0
+    for i, c in texts:
+        # folding keeps ASCII digits as they are: a cell with digits cannot fold to a header without any
+        if not (
+            i < len(header_folded)
+            and not (_ASCII_DIGIT.search(str(c)) and not _ASCII_DIGIT.search(header_folded[i]))
+            and fold(str(c)) == header_folded[i]
+        ):
+            misses += 1
+            if misses > allowed_misses:
+                return False
+    return True
+
+
 def _kind(
     filled: list[tuple[int, Cell]], first: bool, identity: set[int], header_folded: list[str]
 ) -> SkippedKind | None:
     texts = [(i, c) for i, c in filled if isinstance(c, str)]
     if first and len(filled) >= 2 and all(_COLUMN_NUMBER.match(clean_text(c) or "") for _, c in filled):
         return "column_numbers"
-    if len(texts) == len(filled) and len(filled) >= 2:
-        same = sum(1 for i, c in texts if i < len(header_folded) and fold(str(c)) == header_folded[i])
-        if same >= max(2, len(filled) - 1):
-            return "header"
+    if len(texts) == len(filled) and len(filled) >= 2 and _repeats_header(texts, header_folded, len(filled)):
+        return "header"
     if texts:
         lead_pos, lead = texts[0]
         # a record whose key starts with "Tổng số…" fills its other required columns; a totals row does not
+        # (checked first: it is cheap, and on a record it spares folding the lead cell)
         if (
             lead_pos == filled[0][0]
-            and _TOTALS.match(fold(str(lead)))
             and not any(i in identity for i, _ in filled if i != lead_pos)
+            and _TOTALS.match(fold(str(lead)))
         ):
             return "totals"
     if len(filled) <= SPARSE_CELLS and len(texts) == len(filled):
