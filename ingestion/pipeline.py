@@ -145,6 +145,18 @@ def _existing_outcome(conn: psycopg.Connection, file_id: int) -> FileOutcome:
     return FileOutcome(*row)
 
 
+def _existing_outcomes(conn: psycopg.Connection, file_ids: list[int]) -> list[FileOutcome]:
+    """`_existing_outcome` of many files in one query (the final states a batch or a run returns), in order."""
+    rows = conn.execute(
+        f"select {_OUTCOME_COLUMNS} from registry.files where file_id = any(%s)", (list(file_ids),)
+    ).fetchall()
+    found = {row[0]: FileOutcome(*row) for row in rows}
+    missing = [f for f in file_ids if f not in found]
+    if missing:
+        raise LookupError(f"file_id {missing[0]} is not registered")
+    return [found[f] for f in file_ids]
+
+
 class FileBusy(RuntimeError):
     """Another intake (CLI, Airflow task, worker) holds this file's claim right now."""
 
@@ -257,7 +269,7 @@ def process_batch(
     The outcomes are the final ones (a first version replaced later in the batch is `superseded`).
     """
     outcomes, _ = _run_batch(conn, file_ids, out_dir, force=force, wait=True)
-    return [_existing_outcome(conn, o.file_id) for o in outcomes]
+    return _existing_outcomes(conn, [o.file_id for o in outcomes])
 
 
 def _run_batch(
@@ -399,7 +411,12 @@ def _store(
         )
         if accepted and rn is not None:
             apply_supersession(conn, rn.source, rn.unit_code, rn.period_code)
-        outcome = _existing_outcome(conn, file_id)
+        # the outcome and the receipt time in one read (after supersession, which may change the status)
+        row = conn.execute(
+            f"select {_OUTCOME_COLUMNS}, received_at from registry.files where file_id = %s", (file_id,)
+        ).fetchone()
+        assert row is not None
+        outcome, received_at = FileOutcome(*row[:-1]), row[-1]
         summary = FeedbackSummary(
             file_name=name,
             source=outcome.source,
@@ -413,9 +430,7 @@ def _store(
             reject_code=outcome.reject_code,
             reason_vi=outcome.reason_vi,
             reason_en=outcome.reason_en,
-            received_at=conn.execute(
-                "select received_at from registry.files where file_id = %s", (file_id,)
-            ).fetchone()[0],
+            received_at=received_at,
             rows_skipped=outcome.rows_skipped,
         )
         feedback = build_feedback(summary, problems, skipped)
@@ -593,7 +608,8 @@ def run_intake(
             process_file(conn, file_id, out_dir, wait=True)
             done(file_id)
         # final states: a later file of this run may have superseded an earlier one
-        return [_existing_outcome(conn, s) if isinstance(s, int) else s for s in slots]
+        final = iter(_existing_outcomes(conn, [s for s in slots if isinstance(s, int)]))
+        return [next(final) if isinstance(s, int) else s for s in slots]
 
 
 def vanished_entry(relative: str, exc: Exception) -> NotRead:
