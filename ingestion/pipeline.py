@@ -364,11 +364,16 @@ def _store(
     rows_read = parsed.rows_read if accepted and parsed is not None else 0
     quarantined = {p.row_number for p in problems if p.severity == "row"}
     flagged = {p.row_number for p in problems if p.severity == "warn"} - quarantined
+    # Statements whose answers are not needed are sent in pipelines (one round trip per group,
+    # in order, an error still aborting the transaction): on a busy machine each round trip
+    # to the server costs more than the statement. COPY cannot run in a pipeline, so the groups
+    # sit around the COPYs.
     with conn.transaction():
-        if accepted and rn is not None:  # the return's lock first, then the row: the order apply_supersession needs
-            return_lock(conn, rn.source, rn.unit_code, rn.period_code)
-        conn.execute("select 1 from registry.files where file_id = %s for update", (file_id,))
-        clear_file(conn, file_id, source)
+        with conn.pipeline():
+            if accepted and rn is not None:  # the return's lock first, then the row: apply_supersession's order
+                return_lock(conn, rn.source, rn.unit_code, rn.period_code)
+            conn.execute("select 1 from registry.files where file_id = %s for update", (file_id,))
+            clear_file(conn, file_id, source)
         if accepted:
             assert parsed is not None and source is not None and rn is not None and report is not None
             row_numbers = parsed.frame["row_number"].tolist()
@@ -383,38 +388,39 @@ def _store(
             status = "rejected"
             if report is not None:
                 write_validation(conn, file_id, report)
-        conn.execute(
-            """
-            update registry.files set source = %s, unit_code = %s, period_code = %s, version = %s,
-                status = %s, processed_at = now(), rows_read = %s, rows_loaded = %s,
-                rows_quarantined = %s, rows_flagged = %s, rows_skipped = %s, reject_code = %s,
-                reject_reason_vi = %s, reject_reason_en = %s, superseded_by = null,
-                process_count = process_count + 1
-            where file_id = %s
-            """,
-            (
-                rn.source if rn else None,
-                rn.unit_code if rn else None,
-                rn.period_code if rn else None,
-                rn.version if rn else None,
-                status,
-                rows_read,
-                loaded,
-                len(quarantined),
-                len(flagged),
-                len(skipped),
-                rejection.code if rejection else None,
-                rejection.reason_vi if rejection else None,
-                rejection.reason_en if rejection else None,
-                file_id,
-            ),
-        )
-        if accepted and rn is not None:
-            apply_supersession(conn, rn.source, rn.unit_code, rn.period_code)
-        # the outcome and the receipt time in one read (after supersession, which may change the status)
-        row = conn.execute(
-            f"select {_OUTCOME_COLUMNS}, received_at from registry.files where file_id = %s", (file_id,)
-        ).fetchone()
+        with conn.pipeline():  # status, supersession and the final read: one round trip
+            conn.execute(
+                """
+                update registry.files set source = %s, unit_code = %s, period_code = %s, version = %s,
+                    status = %s, processed_at = now(), rows_read = %s, rows_loaded = %s,
+                    rows_quarantined = %s, rows_flagged = %s, rows_skipped = %s, reject_code = %s,
+                    reject_reason_vi = %s, reject_reason_en = %s, superseded_by = null,
+                    process_count = process_count + 1
+                where file_id = %s
+                """,
+                (
+                    rn.source if rn else None,
+                    rn.unit_code if rn else None,
+                    rn.period_code if rn else None,
+                    rn.version if rn else None,
+                    status,
+                    rows_read,
+                    loaded,
+                    len(quarantined),
+                    len(flagged),
+                    len(skipped),
+                    rejection.code if rejection else None,
+                    rejection.reason_vi if rejection else None,
+                    rejection.reason_en if rejection else None,
+                    file_id,
+                ),
+            )
+            if accepted and rn is not None:
+                apply_supersession(conn, rn.source, rn.unit_code, rn.period_code)
+            # the outcome and the receipt time in one read (after supersession, which may change the status)
+            row = conn.execute(
+                f"select {_OUTCOME_COLUMNS}, received_at from registry.files where file_id = %s", (file_id,)
+            ).fetchone()
         assert row is not None
         outcome, received_at = FileOutcome(*row[:-1]), row[-1]
         summary = FeedbackSummary(
