@@ -17,7 +17,7 @@ VARIABLES: dict[str, str] = {
     "PCTN_OUTPUT_DIR": "feedback, archive, rejected copies, validation report, extracts (default: output)",
     "PCTN_PSEUDONYM_KEY": "HMAC key for names of accused/defendants (required; --demo-key makes a local one)",
     "PCTN_INTAKE_WORKERS": "processes that validate and load files in parallel (default: cores, at most 4)",
-    "PCTN_INTAKE_BATCH_FILES": "files read, then validated together, one GX run per source (default: 200)",
+    "PCTN_INTAKE_BATCH_FILES": "files read, then validated together, one GX run per source (default: 1000)",
     "PCTN_INTAKE_BATCH_ROWS": "a batch is validated once its files hold this many rows (default: 200000)",
     "PCTN_REFERENCE_DIR": "reference directory (seeds) for the intake and dbt (default: dbt_project/seeds)",
     "PCTN_BI_PASSWORD": "password of the read-only BI user pctn_bi (make run: a generated demo one)",

@@ -347,17 +347,32 @@ def validate_batch(items: list[BatchItem]) -> list[ValidationReport]:
             judged = _judge_group(sub, suite_dict["name"], applicable)
         except _Unbatchable:
             judged = None
+        kwargs_json: dict[int, dict[str, Any]] = {}  # the rules' kwargs live as long as suite_dict
         for pos, n in enumerate(members):
             item = items[n]
             if judged is None:
                 reports[n] = validate(item.frame, item.source, item.period_end, item.written)
             else:
-                reports[n] = _file_report(suite_dict["name"], judged[pos], item)
+                reports[n] = _file_report(suite_dict["name"], judged[pos], item, kwargs_json)
     return [r for r in reports if r is not None]
 
 
-def _file_report(suite_name: str, verdicts: list[_Judged], item: BatchItem) -> ValidationReport:
-    """One file's report from its share of the batch's verdicts, shaped as GX's own result."""
+def _file_report(
+    suite_name: str, verdicts: list[_Judged], item: BatchItem, kwargs_json: dict[int, dict[str, Any]] | None = None
+) -> ValidationReport:
+    """One file's report from its share of the batch's verdicts, shaped as GX's own result.
+
+    `kwargs_json` caches the JSON form of each rule's kwargs across the files of a group
+    (the same dict object for every file), so it is computed once per rule, not per file.
+    """
+    cache: dict[int, dict[str, Any]] = {} if kwargs_json is None else kwargs_json
+
+    def jsonable(kwargs: dict[str, Any]) -> dict[str, Any]:
+        out = cache.get(id(kwargs))
+        if out is None:
+            out = cache[id(kwargs)] = _jsonable_kwargs(kwargs)
+        return dict(out)  # each file's result owns its dict
+
     report = ValidationReport(run_id=uuid.uuid4().hex, suite=suite_name, run_at=dt.datetime.now(dt.UTC))
     for judged in verdicts:
         _classify(report, judged, item.frame, item.source, item.written)
@@ -375,7 +390,7 @@ def _file_report(suite_name: str, verdicts: list[_Judged], item: BatchItem) -> V
         "results": [
             {
                 "success": j.success,
-                "expectation_config": {"type": j.type, "kwargs": _jsonable_kwargs(j.kwargs), "meta": j.meta},
+                "expectation_config": {"type": j.type, "kwargs": jsonable(j.kwargs), "meta": j.meta},
                 "result": {
                     "element_count": j.element_count,
                     "unexpected_count": j.unexpected_count,
