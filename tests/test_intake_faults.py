@@ -37,9 +37,11 @@ def _inbox(tmp_path: Path, big_rows: int = 0) -> Path:
     return inbox
 
 
-def _intake_process(url: str, inbox: Path, out: Path) -> subprocess.Popen:
+def _intake_process(url: str, inbox: Path, out: Path, batch_files: int | None = None) -> subprocess.Popen:
+    """`python -m ingestion intake` in its own process; `batch_files` 1 stores each file before the next is read."""
     env = {
         **os.environ,
+        **({"PCTN_INTAKE_BATCH_FILES": str(batch_files)} if batch_files else {}),
         "WAREHOUSE_URL": url,
         "RETURNS_INBOX": str(inbox),
         "PCTN_OUTPUT_DIR": str(out),
@@ -181,7 +183,9 @@ def test_kill_9_then_rerun_converges_to_a_clean_run(tmp_path, clean_state, momen
     url = _fresh_database_url("pctn_kill")
     big = 50_000
     inbox = _inbox(tmp_path, big)
-    proc = _intake_process(url, inbox, tmp_path / "out")
+    # "read": the small files stored, the big one in the reader; a batch of one file per store makes that a
+    # moment that lasts (in batches of many, files are read together, then stored together)
+    proc = _intake_process(url, inbox, tmp_path / "out", batch_files=1 if moment == "read" else None)
     if moment == "read":
         _wait_for(lambda: _reading_big_file(proc, url) and not _copying(url), proc=proc)
     else:
