@@ -1,7 +1,7 @@
 """Validation in batches vs one file at a time: the intake of an inbox, and GX alone.
 
 For each inbox: the full intake (`run_intake`, one worker) with `PCTN_INTAKE_BATCH_FILES=1`
-(one GX run per file, as before batches) and with batches (default 200), each into a
+(one GX run per file, as before batches) and with batches (default 1000), each into a
 fresh database, in files/s; then GX alone on the inbox's parsed returns: `validate` per
 file vs `validate_batch` over all of them, in seconds per file; and GX on one large return,
 every row vs one-value rules judged on distinct values (`--rows`). Writes

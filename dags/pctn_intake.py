@@ -2,7 +2,7 @@
 ### Intake: returns from the inbox into `raw` (*tiếp nhận báo cáo*)
 
 Every 15 minutes: list the inbox (files not yet processed), then **one mapped
-task per batch** of files (`PCTN_INTAKE_BATCH_FILES`, default 200), never one per
+task per batch** of files (`PCTN_INTAKE_BATCH_FILES`, default 1000), never one per
 file: a national inbox holds 15,000–20,000 files a year, far beyond Airflow's
 `max_map_length` (1,024), and each task pays GX's fixed cost once per source, not
 once per file.
