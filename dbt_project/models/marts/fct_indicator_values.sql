@@ -1,5 +1,10 @@
 {{
     config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='period_code',
+        on_schema_change='fail',
+        post_hook=["{{ record_built_slices() }}"],
         indexes=[
             {'columns': ['indicator_code', 'period_code']},
             {'columns': ['period_code']},
@@ -16,17 +21,29 @@
     Agency, province and national rows are the same as reported and restated.
     The national row (unit_level national, unit_code and province_code
     var('national_code')) is computed from the same contributions as every other
-    cell, never by adding province values, so its ratios and medians are exact. -#}
+    cell, never by adding province values, so its ratios and medians are exact.
+
+    Incremental by period (delete+insert on period_code): every value is computed
+    within its period, so a build recomputes only the periods whose inputs changed
+    (int_indicator_value_slices, macro `indicator_value_slices_to_rebuild`), and
+    `--full-refresh` gives the same rows. A change to this SQL needs `--full-refresh`. -#}
+-- depends_on: {{ ref('int_indicator_value_slices') }}
+{%- set rebuilt_periods = indicator_value_slices_to_rebuild() if is_incremental() else none %}
 with
 
 events as (
-    select * from {{ ref('int_indicator_events_inspections') }}
-    union all
-    select * from {{ ref('int_indicator_events_cases') }}
-    union all
-    select * from {{ ref('int_indicator_events_enforcement') }}
-    union all
-    select * from {{ ref('int_indicator_events_data_quality') }}
+    select * from (
+        select * from {{ ref('int_indicator_events_inspections') }}
+        union all
+        select * from {{ ref('int_indicator_events_cases') }}
+        union all
+        select * from {{ ref('int_indicator_events_enforcement') }}
+        union all
+        select * from {{ ref('int_indicator_events_data_quality') }}
+    ) as all_events
+{%- if rebuilt_periods is not none %}
+    where all_events.period_code in ({{ rebuilt_periods }})
+{%- endif %}
 ),
 
 indicators as (
@@ -64,7 +81,11 @@ scaffold as (
     from submissions
     inner join indicators
         on submissions.source = any(string_to_array(indicators.sources, '|'))
-    where submissions.is_loaded
+    where
+        submissions.is_loaded
+{%- if rebuilt_periods is not none %}
+        and submissions.period_code in ({{ rebuilt_periods }})
+{%- endif %}
 ),
 
 contributions as (
