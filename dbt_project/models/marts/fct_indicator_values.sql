@@ -31,19 +31,21 @@
 {%- set rebuilt_periods = indicator_value_slices_to_rebuild() if is_incremental() else none %}
 with
 
+all_events as (
+    select * from {{ ref('int_indicator_events_inspections') }}
+    union all
+    select * from {{ ref('int_indicator_events_cases') }}
+    union all
+    select * from {{ ref('int_indicator_events_enforcement') }}
+    union all
+    select * from {{ ref('int_indicator_events_data_quality') }}
+),
+
 events as (
-    select * from (
-        select * from {{ ref('int_indicator_events_inspections') }}
-        union all
-        select * from {{ ref('int_indicator_events_cases') }}
-        union all
-        select * from {{ ref('int_indicator_events_enforcement') }}
-        union all
-        select * from {{ ref('int_indicator_events_data_quality') }}
-    ) as all_events
-{%- if rebuilt_periods is not none %}
-    where all_events.period_code in ({{ rebuilt_periods }})
-{%- endif %}
+    select * from all_events
+    {%- if rebuilt_periods is not none %}
+        where period_code in ({{ rebuilt_periods }})
+    {%- endif %}
 ),
 
 indicators as (
@@ -56,6 +58,9 @@ units as (
 
 submissions as (
     select * from {{ ref('int_return_submissions') }}
+    {%- if rebuilt_periods is not none %}
+        where period_code in ({{ rebuilt_periods }})
+    {%- endif %}
 ),
 
 periods as (
@@ -81,11 +86,7 @@ scaffold as (
     from submissions
     inner join indicators
         on submissions.source = any(string_to_array(indicators.sources, '|'))
-    where
-        submissions.is_loaded
-{%- if rebuilt_periods is not none %}
-        and submissions.period_code in ({{ rebuilt_periods }})
-{%- endif %}
+    where submissions.is_loaded
 ),
 
 contributions as (
