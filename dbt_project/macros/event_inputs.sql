@@ -48,13 +48,21 @@ select 1
 {% endmacro %}
 
 
-{#- After every build: store the inputs the table now reflects. -#}
+{#- After every build: store the inputs the table now reflects, as a difference (the
+    records whose hash changed or went; the others' rows stay as they are). -#}
 {% macro store_event_inputs(inputs_model) %}
     {%- set inputs = ref(inputs_model) %}
     {%- set built = event_inputs_built(inputs_model) %}
 create table if not exists {{ built }} as select record_key, input_hash from {{ inputs }} with no data;
-delete from {{ built }};
-insert into {{ built }} (record_key, input_hash) select record_key, input_hash from {{ inputs }}
+create unique index if not exists {{ built.identifier }}_key on {{ built }} (record_key);
+delete from {{ built }} as stored
+where not exists (
+    select 1 from {{ inputs }} as inputs
+    where inputs.record_key = stored.record_key and inputs.input_hash = stored.input_hash
+);
+insert into {{ built }} (record_key, input_hash)
+select inputs.record_key, inputs.input_hash from {{ inputs }} as inputs
+where not exists (select 1 from {{ built }} as stored where stored.record_key = inputs.record_key)
 {% endmacro %}
 
 

@@ -6,6 +6,7 @@
     at its last build (macro `event_inputs_config`); when the set of periods with
     returns changes, every hash changes and every inspection is recomputed. Keep the
     columns here in step with the events model. -#}
+{{ config(indexes=[{'columns': ['record_key'], 'unique': true}]) }}
 with
 
 inspections as (
@@ -50,8 +51,8 @@ final as (
     select
         inspections.record_key,
         md5(
-            concat_ws(
-                '|',
+            -- a row's text keeps nulls apart (concat_ws would skip them)
+            cast(row(
                 (
                     -- the periods it contributes to, as the events model places it
                     select string_agg(active_periods.period_code, ',' order by active_periods.period_code)
@@ -71,7 +72,7 @@ final as (
                 inspections.recommended_recovery_vnd,
                 inspections.recovered_vnd,
                 coalesce(transfer_links.led_to_case, false)
-            )
+            ) as text)
         ) as input_hash
     from inspections
     left join transfer_links

@@ -8,6 +8,7 @@
     state moved, costs the periods it touches. The fingerprint over-approximates (any
     change to an input row changes it); a sum of 64-bit row hashes is order-free, so
     one scan of the events gives every period's. -#}
+{{ config(indexes=[{'columns': ['period_code'], 'unique': true}]) }}
 with
 
 events as (
@@ -90,14 +91,14 @@ final as (
         slices.period_code,
         slices.event_rows,
         md5(
-            concat_ws(
-                '|',
+            -- a row's text keeps nulls apart (concat_ws would skip them)
+            cast(row(
                 slices.event_rows,
                 slices.event_hash,
                 slices.scaffold_hash,
-                cast(periods as text),
+                periods.*,
                 shared.shared_hash
-            )
+            ) as text)
         ) as fingerprint
     from slices
     cross join shared
