@@ -1,39 +1,18 @@
 {#- Incremental contribution models (int_indicator_events_*), keyed on the record
     (`record_ref`): each has an inputs model (one row per record: `record_key`,
-    `input_hash` over everything the record's rows are computed from, global state
-    included) rebuilt every build, and keeps a copy of it as of its own last build
-    (`<inputs>__built`). A build recomputes the records whose hash is new, changed or
-    gone: a pre-hook deletes their rows, the model's query produces theirs (filter
-    `changed_event_records`) and appends them, a post-hook stores the inputs it was built from. A change
-    to the models' SQL needs `--full-refresh`. -#}
+    `input_hash` over everything the record's rows are computed from, and
+    `built_input_hash`, the hash this model was last built from). A build recomputes
+    the records whose two hashes differ (new, changed, or gone: a null `input_hash`):
+    a pre-hook deletes their rows, the model's query produces theirs (filter
+    `changed_event_records`) and appends them, a post-hook records the hashes built.
+    A change to the models' SQL needs `--full-refresh`. -#}
 
-{% macro event_inputs_built(inputs_model) %}
-    {%- set inputs = ref(inputs_model) %}
-    {{ return(api.Relation.create(
-        database=inputs.database, schema=inputs.schema, identifier=inputs.identifier ~ '__built'
-    )) }}
-{% endmacro %}
-
-
-{#- A query of the record keys whose rows must be recomputed: every record of the
-    inputs when no copy is stored yet. -#}
+{#- A query of the record keys whose rows must be recomputed. -#}
 {% macro changed_event_records(inputs_model) %}
-    {%- set inputs = ref(inputs_model) %}
-    {%- if not execute %}
-        {{ return("select record_key from " ~ inputs) }}
-    {%- endif %}
-    {%- set built = event_inputs_built(inputs_model) %}
-    {%- if adapter.get_relation(
-        database=built.database, schema=built.schema, identifier=built.identifier
-    ) is not none %}
-        {{ return(
-            "select record_key from (select record_key, input_hash from " ~ inputs
-            ~ " except select record_key, input_hash from " ~ built ~ ") as changed"
-            ~ " union select record_key from (select record_key from " ~ built
-            ~ " except select record_key from " ~ inputs ~ ") as gone"
-        ) }}
-    {%- endif %}
-    {{ return("select record_key from " ~ inputs) }}
+    {{ return(
+        "select record_key from " ~ ref(inputs_model)
+        ~ " where input_hash is distinct from built_input_hash"
+    ) }}
 {% endmacro %}
 
 
@@ -48,21 +27,12 @@ select 1
 {% endmacro %}
 
 
-{#- After every build: store the inputs the table now reflects, as a difference (the
-    records whose hash changed or went; the others' rows stay as they are). -#}
+{#- After every build, in its transaction: the hashes the table now reflects (the
+    records gone are gone from the inputs too, as a rebuild of them would leave them). -#}
 {% macro store_event_inputs(inputs_model) %}
-    {%- set inputs = ref(inputs_model) %}
-    {%- set built = event_inputs_built(inputs_model) %}
-create table if not exists {{ built }} as select record_key, input_hash from {{ inputs }} with no data;
-create unique index if not exists {{ built.identifier }}_key on {{ built }} (record_key);
-delete from {{ built }} as stored
-where not exists (
-    select 1 from {{ inputs }} as inputs
-    where inputs.record_key = stored.record_key and inputs.input_hash = stored.input_hash
-);
-insert into {{ built }} (record_key, input_hash)
-select inputs.record_key, inputs.input_hash from {{ inputs }} as inputs
-where not exists (select 1 from {{ built }} as stored where stored.record_key = inputs.record_key)
+delete from {{ ref(inputs_model) }} where input_hash is null;
+update {{ ref(inputs_model) }} set built_input_hash = input_hash
+where built_input_hash is distinct from input_hash
 {% endmacro %}
 
 
@@ -76,3 +46,11 @@ where not exists (select 1 from {{ built }} as stored where stored.record_key = 
         'post_hook': ["{{ store_event_inputs('" ~ inputs_model ~ "') }}"],
     }) }}
 {% endmacro %}
+
+
+{#- The name of this model's table as the previous build left it, or '' before its
+    first build: the bookkeeping models carry their `built_*` column over from it.
+    Output, not a returned object, so the linter's templater renders it too. -#}
+{% macro previous_version() -%}
+    {%- if execute %}{{ load_relation(this) or '' }}{% endif -%}
+{%- endmacro %}

@@ -7,6 +7,7 @@
     returns changes, every hash changes and every inspection is recomputed. Keep the
     columns here in step with the events model. -#}
 {{ config(indexes=[{'columns': ['record_key'], 'unique': true}]) }}
+{%- set previous = previous_version() | trim %}
 with
 
 inspections as (
@@ -47,7 +48,7 @@ transfer_links as (
     group by record_key
 ),
 
-final as (
+record_hashes as (
     select
         inspections.record_key,
         md5(
@@ -77,6 +78,25 @@ final as (
     from inspections
     left join transfer_links
         on inspections.record_key = transfer_links.record_key
+),
+
+final as (
+    {%- if previous %}
+        select
+            coalesce(record_hashes.record_key, previous_inputs.record_key) as record_key,
+            record_hashes.input_hash,
+            previous_inputs.built_input_hash
+        from record_hashes
+        full outer join {{ previous or this }} as previous_inputs
+            on record_hashes.record_key = previous_inputs.record_key
+        where record_hashes.record_key is not null or previous_inputs.built_input_hash is not null
+    {%- else %}
+        select
+            record_hashes.record_key,
+            record_hashes.input_hash,
+            cast(null as text) as built_input_hash
+        from record_hashes
+    {%- endif %}
 )
 
 select * from final

@@ -3,12 +3,14 @@
     scaffold's loaded returns (source, unit), the period's own row, and what applies
     to every period (the indicators, the units and their mapping to today, the
     province and national codes). fct_indicator_values rebuilds only the periods whose
-    fingerprint differs from the one it stored at its last build (macro
-    `indicator_value_slices_to_rebuild`), so a new period, or a record whose latest
+    fingerprint differs from `built_fingerprint`, the fingerprint it was last built
+    from (carried over from this table's previous version; fct_indicator_values'
+    post-hook sets it, macro `record_built_slices`), so a new period, or a record whose latest
     state moved, costs the periods it touches. The fingerprint over-approximates (any
     change to an input row changes it); a sum of 64-bit row hashes is order-free, so
     one scan of the events gives every period's. -#}
 {{ config(indexes=[{'columns': ['period_code'], 'unique': true}]) }}
+{%- set previous = previous_version() | trim %}
 with
 
 events as (
@@ -86,7 +88,7 @@ slices as (
         on event_hashes.period_code = scaffold_hashes.period_code
 ),
 
-final as (
+fingerprints as (
     select
         slices.period_code,
         slices.event_rows,
@@ -104,6 +106,26 @@ final as (
     cross join shared
     left join periods
         on slices.period_code = periods.period_code
+),
+
+final as (
+    {%- if previous %}
+        select
+            fingerprints.period_code,
+            fingerprints.event_rows,
+            fingerprints.fingerprint,
+            previous_slices.built_fingerprint
+        from fingerprints
+        left join {{ previous or this }} as previous_slices
+            on fingerprints.period_code = previous_slices.period_code
+    {%- else %}
+        select
+            fingerprints.period_code,
+            fingerprints.event_rows,
+            fingerprints.fingerprint,
+            cast(null as text) as built_fingerprint
+        from fingerprints
+    {%- endif %}
 )
 
 select * from final
