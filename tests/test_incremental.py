@@ -2,7 +2,10 @@
 
 The state-history and latest-state models are incremental tables keyed on the
 registry (macros `state_history`, `latest_state`): a build recomputes only the
-records that newly loaded files touch, or that files no longer loaded held. This
+records that newly loaded files touch, or that files no longer loaded held;
+fct_indicator_values rebuilds only the periods whose inputs changed
+(int_indicator_value_slices), int_indicator_events_inspections only the
+inspections whose inputs changed: the test checks both kept some rows. This
 test takes part of the bundled sample through intake and a first build, then
 adds a new period (every unit's 2025-Y return), a superseding `_v2` file, a
 forced reprocess of a loaded file and a file taken out (rejected on reprocessing),
@@ -30,6 +33,7 @@ V1 = "thanhtra_TT-SO-TAICHINH_2024-Y.xlsx"
 V2 = "thanhtra_TT-SO-TAICHINH_2024-Y_v2.xlsx"
 REPROCESSED = "thanhtra_TT-TINH_2025-9M.xlsx"
 COPY_SCHEMA = "incremental_copy"
+EVENTS = "intermediate.int_indicator_events_inspections"
 
 
 def _split_sample() -> tuple[list[Path], list[Path]]:
@@ -101,6 +105,19 @@ def _stamps(conn: psycopg.Connection) -> dict[str, tuple[int, int]]:
     return out
 
 
+def _row_versions(conn: psycopg.Connection, table: str) -> set[str]:
+    """The transaction ids that wrote the rows of `table` (xmin): a row rewritten gets a new one."""
+    return {version for (version,) in conn.execute(f"select distinct xmin::text from {table}").fetchall()}
+
+
+def _row_versions_by_period(conn: psycopg.Connection) -> dict[str, frozenset[str]]:
+    """Per period of fct_indicator_values, the transaction ids that wrote its rows (xmin)."""
+    rows = conn.execute(
+        "select period_code, array_agg(distinct xmin::text) from marts.fct_indicator_values group by period_code"
+    ).fetchall()
+    return {period: frozenset(versions) for period, versions in rows}
+
+
 def _reject_a_file_alone_in_its_records(conn: psycopg.Connection) -> tuple[int, int]:
     """Take a loaded thanhtra file out as a reprocess that ends in rejection would; its id and lone records.
 
@@ -144,10 +161,12 @@ def test_incremental_build_equals_full_refresh(tmp_path: Path) -> None:
     first, added = _split_sample()
     try:
         run_intake(url, SAMPLES, tmp_path / "out", paths=first)
-        # the first build only needs to make the incremental tables (staging) the second adds to
-        run_dbt(url, [*BUILD, "--select", "+path:models/staging"], target_path=tmp_path / "t1", quiet=True)
+        # the first build makes every incremental table the second adds to (staging, fct_indicator_values)
+        run_dbt(url, BUILD, target_path=tmp_path / "t1", quiet=True)
         with psycopg.connect(url, autocommit=True) as conn:
             states_before = _stamps(conn)
+            values_before = _row_versions_by_period(conn)
+            inspection_events_before = _row_versions(conn, EVENTS)
             v1_id = conn.execute("select file_id from registry.files where file_name = %s", (V1,)).fetchone()[0]  # type: ignore[index]
             reprocessed_id, processed_before = conn.execute(
                 "select file_id, processed_at from registry.files where file_name = %s and status = 'loaded'",
@@ -192,6 +211,17 @@ def test_incremental_build_equals_full_refresh(tmp_path: Path) -> None:
             total = sum(n for n, _ in states_after.values())
             assert 0 < recomputed < total, states_after
             assert sum(n for n, _ in states_before.values()) < total
+            # fct_indicator_values: the new period and the periods the changes touch were
+            # rebuilt, the others' rows left as they were (same row versions)
+            values_after = _row_versions_by_period(conn)
+            kept = {p for p, versions in values_after.items() if versions == values_before.get(p)}
+            rebuilt = set(values_after) - kept
+            # the new period and the period of the superseding _v2 were rebuilt; others kept
+            assert {"2025-Y", "2024-Y"} <= rebuilt and kept, (sorted(rebuilt), sorted(kept))
+            # int_indicator_events_inspections: the changed inspections' rows rewritten, the others' kept
+            inspection_events_after = _row_versions(conn, EVENTS)
+            assert inspection_events_after & inspection_events_before, "unchanged inspections keep their rows"
+            assert inspection_events_after - inspection_events_before, "changed inspections are recomputed"
             tables = _copy_built_tables(conn)
             assert {"fct_indicator_values", "fct_cases", "stg_thanhtra__inspections"} <= {t for _, t in tables}
 

@@ -2,11 +2,19 @@
     period x inspection concluded within the period (latest state of each
     inspection; its conclusion date places it in every period containing it).
     numerator/denominator are summed by fct_indicator_values; measure is the
-    value a median is taken over. -#}
+    value a median is taken over.
+
+    Incremental on the record (macro `event_inputs_config`): a build recomputes the
+    inspections whose inputs (int_indicator_event_inputs_inspections) changed. -#}
+{{ config(**event_inputs_config('int_indicator_event_inputs_inspections')) }}
+-- depends_on: {{ ref('int_indicator_event_inputs_inspections') }}
 with
 
 inspections as (
     select * from {{ ref('stg_thanhtra__inspections') }}
+    {%- if is_incremental() %}
+        where record_key in ({{ changed_event_records('int_indicator_event_inputs_inspections') }})
+    {%- endif %}
 ),
 
 case_records as (

@@ -1,5 +1,10 @@
 {{
     config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='period_code',
+        on_schema_change='fail',
+        post_hook=["{{ record_built_slices() }}"],
         indexes=[
             {'columns': ['indicator_code', 'period_code']},
             {'columns': ['period_code']},
@@ -16,10 +21,17 @@
     Agency, province and national rows are the same as reported and restated.
     The national row (unit_level national, unit_code and province_code
     var('national_code')) is computed from the same contributions as every other
-    cell, never by adding province values, so its ratios and medians are exact. -#}
+    cell, never by adding province values, so its ratios and medians are exact.
+
+    Incremental by period (delete+insert on period_code): every value is computed
+    within its period, so a build recomputes only the periods whose inputs changed
+    (int_indicator_value_slices, macro `indicator_value_slices_to_rebuild`), and
+    `--full-refresh` gives the same rows. A change to this SQL needs `--full-refresh`. -#}
+-- depends_on: {{ ref('int_indicator_value_slices') }}
+{%- set rebuilt_periods = indicator_value_slices_to_rebuild() if is_incremental() else none %}
 with
 
-events as (
+all_events as (
     select * from {{ ref('int_indicator_events_inspections') }}
     union all
     select * from {{ ref('int_indicator_events_cases') }}
@@ -27,6 +39,13 @@ events as (
     select * from {{ ref('int_indicator_events_enforcement') }}
     union all
     select * from {{ ref('int_indicator_events_data_quality') }}
+),
+
+events as (
+    select * from all_events
+    {%- if rebuilt_periods is not none %}
+        where period_code in ({{ rebuilt_periods }})
+    {%- endif %}
 ),
 
 indicators as (
@@ -39,6 +58,9 @@ units as (
 
 submissions as (
     select * from {{ ref('int_return_submissions') }}
+    {%- if rebuilt_periods is not none %}
+        where period_code in ({{ rebuilt_periods }})
+    {%- endif %}
 ),
 
 periods as (
