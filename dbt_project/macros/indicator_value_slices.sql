@@ -30,7 +30,7 @@
     of periods that no longer have any contribution (delete+insert only replaces the
     periods it produced rows for), then record the fingerprints the table now holds. -#}
 {% macro record_built_slices() %}
-    {%- set slices = ref('int_indicator_value_slices') %}
+{%- set slices = ref('int_indicator_value_slices') %}
 delete from {{ this }} as stored
 where not exists (
     select 1 from {{ slices }} as slices where slices.period_code = stored.period_code
