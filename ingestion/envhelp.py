@@ -20,6 +20,7 @@ VARIABLES: dict[str, str] = {
     "PCTN_INTAKE_BATCH_FILES": "files read, then validated together, one GX run per source (default: 1000)",
     "PCTN_INTAKE_BATCH_ROWS": "a batch is validated once its files hold this many rows (default: 200000)",
     "PCTN_REFERENCE_DIR": "reference directory (seeds) for the intake and dbt (default: dbt_project/seeds)",
+    "PCTN_MARTS_LOCK_TIMEOUT": "seconds a build or an extract waits for the marts lock (default: 3600; 0: forever)",
     "PCTN_BI_PASSWORD": "password of the read-only BI user pctn_bi (make run: a generated demo one)",
     "PCTN_INSPECTORATE_PASSWORD": "password of the user pctn_inspectorate (none: user not created)",
     "PCTN_DELIVERY_CHANNELS": "extract channels, comma-separated: outbox, sftp, email (default: outbox)",
@@ -41,6 +42,7 @@ INGESTION = (
     "PCTN_INTAKE_BATCH_FILES",
     "PCTN_INTAKE_BATCH_ROWS",
     "PCTN_REFERENCE_DIR",
+    "PCTN_MARTS_LOCK_TIMEOUT",
     "PCTN_BI_PASSWORD",
     "PCTN_INSPECTORATE_PASSWORD",
     "PCTN_DELIVERY_CHANNELS",
@@ -55,6 +57,7 @@ INTAKE = (
     "PCTN_INTAKE_WORKERS",
     "PCTN_INTAKE_BATCH_FILES",
     "PCTN_INTAKE_BATCH_ROWS",
+    "PCTN_REFERENCE_DIR",
     "PCTN_PROGRESS",
 )
 ROLES = ("WAREHOUSE_URL", "PCTN_DATA_DIR", "PCTN_PG_PORT", "PCTN_BI_PASSWORD", "PCTN_INSPECTORATE_PASSWORD")
@@ -63,6 +66,7 @@ EXTRACT = (
     "PCTN_DATA_DIR",
     "PCTN_PG_PORT",
     "PCTN_OUTPUT_DIR",
+    "PCTN_MARTS_LOCK_TIMEOUT",
     "PCTN_DELIVERY_CHANNELS",
     "PCTN_OUTBOX_DIR",
     "PCTN_SFTP_DIR",
