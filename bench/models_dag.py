@@ -68,7 +68,6 @@ def run_measured(cmd: Sequence[str], env: dict[str, str], timeout: float = 3600)
 
 def dbt_build(url: str) -> dict:
     """One `dbt build` of the project (no unit tests), as a fresh `dbt` process, partial parse warm."""
-    from ingestion.reference import REFERENCE_DIR_ENV, dbt_seed_dir
     from ingestion.transform import DBT_PROJECT_DIR
     from ingestion.warehouse import dbt_env
 
@@ -80,8 +79,6 @@ def dbt_build(url: str) -> dict:
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DBT_LOG_PATH": str(Path(target) / "logs"),
         }
-        if os.environ.get(REFERENCE_DIR_ENV):  # dbt's seed-paths must be project-relative (ingestion.reference)
-            env[REFERENCE_DIR_ENV] = dbt_seed_dir()
         dirs = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", target]
         subprocess.run([str(dbt), "parse", *dirs], env=env, cwd=REPO, capture_output=True, check=True)  # warm
         return run_measured([str(dbt), *DBT_ARGS, *dirs], env)

@@ -49,15 +49,9 @@ log = logging.getLogger(__name__)
 
 def _set_warehouse_env(context, operator) -> None:
     """Cosmos interceptor: give dbt the warehouse from the Airflow connection and the reference directory."""
-    import os
-
-    from ingestion.reference import REFERENCE_DIR_ENV, dbt_seed_dir
     from ingestion.warehouse import dbt_env
 
-    env = dbt_env(c.warehouse_url())
-    if os.environ.get(REFERENCE_DIR_ENV):  # dbt's seed-paths must be project-relative (ingestion.reference)
-        env[REFERENCE_DIR_ENV] = dbt_seed_dir()
-    operator.env = {**(operator.env or {}), **env}
+    operator.env = {**(operator.env or {}), **dbt_env(c.warehouse_url())}
 
 
 def _dbt_group():

@@ -39,7 +39,7 @@ def dbt_seed_dir() -> str:
     absolute or escaping path that is the reference's own CSV, which it then overwrites
     (seen with dbt 1.11; the dbt docs say seed-paths must be relative to dbt_project.yml).
     A directory outside the project is reached through a link in `dbt_project/.references/`
-    (git-ignored), made here on demand; `transform.run_dbt` passes this path to dbt.
+    (git-ignored), made here on demand; `warehouse.dbt_env` passes this path to every dbt run.
     """
     directory = reference_dir().resolve()
     project = DBT_PROJECT_DIR.resolve()

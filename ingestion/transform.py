@@ -22,7 +22,6 @@ from typing import Any
 import psycopg
 
 from ingestion.marts_lock import is_writing, marts_build
-from ingestion.reference import REFERENCE_DIR_ENV, dbt_seed_dir
 from ingestion.warehouse import REPO_ROOT, dbt_env
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -109,8 +108,6 @@ def run_dbt(
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
     }
-    if os.environ.get(REFERENCE_DIR_ENV):  # the intake's reference directory, as dbt's seed-paths needs it
-        env[REFERENCE_DIR_ENV] = dbt_seed_dir()
     cli_args = [
         *(["--quiet"] if quiet else []),
         *args,

@@ -220,12 +220,23 @@ def libpq_params(url: str) -> dict[str, str]:
 
 
 def dbt_env(url: str) -> dict[str, str]:
-    """Environment variables read by `dbt_project/profiles.yml`."""
+    """Environment variables every dbt run needs: `dbt_project/profiles.yml`'s, and the reference directory.
+
+    When `PCTN_REFERENCE_DIR` is set it is handed on as dbt's `seed-paths` needs it,
+    project-relative (`ingestion.reference.dbt_seed_dir`): an absolute seed path makes dbt
+    write over the reference's own CSVs. Every caller (the runner, the models DAG, the
+    benchmarks) gets it from here.
+    """
+    from ingestion.reference import REFERENCE_DIR_ENV, dbt_seed_dir
+
     p = libpq_params(url)
-    return {
+    env = {
         "PCTN_DB_HOST": p["host"],
         "PCTN_DB_PORT": p["port"],
         "PCTN_DB_USER": p["user"],
         "PCTN_DB_PASSWORD": p["password"],
         "PCTN_DB_NAME": p["dbname"],
     }
+    if os.environ.get(REFERENCE_DIR_ENV):
+        env[REFERENCE_DIR_ENV] = dbt_seed_dir()
+    return env
