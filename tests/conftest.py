@@ -8,6 +8,8 @@ Nothing here mocks the warehouse.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,6 +84,15 @@ def drop_database(url: str) -> None:
     name = libpq_params(url)["dbname"]
     with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def migrate_airflow_home(home: Path) -> None:
+    """An Airflow home with its metadata database (SQLite) migrated, as `dag.test` runs need it."""
+    from ingestion.airflow_env import airflow_env
+
+    env = {**os.environ, **airflow_env(home, "postgresql://unused/x", f"sqlite:///{home}/airflow.db")}
+    proc = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
 
 
 @pytest.fixture(scope="session")

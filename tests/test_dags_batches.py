@@ -8,15 +8,12 @@ would fail; this one must load every file, in a real `airflow dags test` run.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 
 import psycopg
 import pytest
 
-from ingestion.airflow_env import airflow_env
+from tests.conftest import migrate_airflow_home
 from tests.test_dags_run import CORRUPT, SAMPLES, Airflow, _drop_database, _fresh_database
 
 pytestmark = pytest.mark.slow
@@ -36,9 +33,7 @@ def test_more_files_than_max_map_length_all_run(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PCTN_INTAKE_BATCH_FILES", "5")
     home = tmp_path / "airflow"
     home.mkdir()
-    env = {**os.environ, **airflow_env(home, "postgresql://unused/x", f"sqlite:///{home}/airflow.db")}
-    proc = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    migrate_airflow_home(home)
     af = Airflow(home, _fresh_database(), tmp_path / "inbox", tmp_path / "out")
     af.inbox.mkdir()
     for name in FILES:

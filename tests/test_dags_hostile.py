@@ -12,14 +12,12 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 
 import psycopg
 import pytest
 
-from ingestion.airflow_env import airflow_env
 from tests import hostile_files as h
+from tests.conftest import migrate_airflow_home
 from tests.test_dags_rejected import GOOD, SAMPLES
 from tests.test_dags_run import Airflow, _drop_database, _fresh_database
 
@@ -32,9 +30,7 @@ LINK = "thanhtra_TT-HUYEN-SAMSON_2024-Y.csv"
 def test_reader_crash_ends_only_its_file_and_the_run_completes(tmp_path):
     home = tmp_path / "airflow"
     home.mkdir()
-    env = {**os.environ, **airflow_env(home, "postgresql://unused/x", f"sqlite:///{home}/airflow.db")}
-    proc = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    migrate_airflow_home(home)
     af = Airflow(home, _fresh_database(), tmp_path / "inbox", tmp_path / "out")
     af.inbox.mkdir()
     shutil.copy(SAMPLES / GOOD, af.inbox / GOOD)

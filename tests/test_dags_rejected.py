@@ -10,17 +10,14 @@ event. Everything is read from Airflow's own metadata database and the task logs
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from ingestion.airflow_env import airflow_env
+from tests.conftest import migrate_airflow_home
 from tests.test_dags_run import Airflow, _drop_database, _fresh_database
 
 pytestmark = pytest.mark.slow
@@ -34,9 +31,7 @@ CORRUPT = "thads_THADS-TINH_2024-6M.xlsx"  # the sample's corrupt workbook (samp
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     home = tmp_path_factory.mktemp("airflow_rejected")
-    env = {**os.environ, **airflow_env(home, "postgresql://unused/x", f"sqlite:///{home}/airflow.db")}
-    proc = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    migrate_airflow_home(home)
     base = tmp_path_factory.mktemp("rejected_run")
     af = Airflow(home, _fresh_database(), base / "inbox", base / "out")
     af.inbox.mkdir()

@@ -21,7 +21,7 @@ import psycopg
 import pytest
 
 from ingestion.airflow_env import airflow_env, connection_json
-from tests.conftest import _fresh_database_url, drop_database
+from tests.conftest import _fresh_database_url, drop_database, migrate_airflow_home
 
 pytestmark = pytest.mark.slow
 
@@ -95,9 +95,7 @@ class Airflow:
 @pytest.fixture(scope="module")
 def airflow_home(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("airflow")
-    env = {**os.environ, **airflow_env(home, "postgresql://unused/x", f"sqlite:///{home}/airflow.db")}
-    proc = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    migrate_airflow_home(home)
     return home
 
 

@@ -37,7 +37,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from ingestion.airflow_env import airflow_env
-from tests.conftest import _fresh_database_url, drop_database
+from tests.conftest import _fresh_database_url, drop_database, migrate_airflow_home
 
 pytestmark = pytest.mark.slow
 
@@ -138,9 +138,7 @@ def test_the_test_server_requires_starttls(smtp_server: TlsSmtpServer) -> None:
 @pytest.fixture(scope="module")
 def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("airflow_errors")
-    env = {**os.environ, **airflow_env(home, "postgresql://unused/x", f"sqlite:///{home}/airflow.db")}
-    proc = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    migrate_airflow_home(home)
     return home
 
 
