@@ -6,7 +6,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt | sha256sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt pyproject.toml | sha256sum | cut -c1-12)
 
 export GX_ANALYTICS_ENABLED := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
@@ -21,11 +21,12 @@ help: ## list the targets (this text)
 	@echo "make <target>   (environment variables: python -m ingestion --help)"
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 12
 
-$(STAMP): requirements.txt constraints.txt
+$(STAMP): requirements.txt constraints.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip==26.3
 	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 venv: $(STAMP) ## create/refresh .venv from requirements.txt + constraints.txt
@@ -49,7 +50,7 @@ format: venv ## ruff format and safe fixes
 	$(VENV)/bin/ruff check --fix .
 
 samples: venv ## regenerate the bundled sample returns (samples/returns, expected.json)
-	$(PY) -m ingestion.samples.generate --seed 168 --out samples/returns
+	$(PY) -m ingestion_samples.generate --seed 168 --out samples/returns
 
 suites: venv ## regenerate the GX suites (expectations/) from the contract
 	$(PY) -m ingestion.contract.suites

@@ -22,7 +22,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "batch_intake.md"
 
 
 def _fresh(admin: str, name: str) -> str:
-    from ingestion.warehouse import ensure_database, with_database
+    from ingestion.platform.warehouse import ensure_database, with_database
 
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
@@ -31,7 +31,7 @@ def _fresh(admin: str, name: str) -> str:
 
 
 def intake_seconds(admin: str, inbox: Path, out: Path, batch: int) -> tuple[float, int]:
-    from ingestion.pipeline import run_intake
+    from ingestion.intake.pipeline import run_intake
 
     os.environ["PCTN_INTAKE_BATCH_FILES"] = str(batch)
     url = _fresh(admin, "pctn_bench_batch")
@@ -42,11 +42,11 @@ def intake_seconds(admin: str, inbox: Path, out: Path, batch: int) -> tuple[floa
 
 def gx_seconds(inbox: Path) -> tuple[int, int, float, float]:
     """(files, rows, seconds one by one, seconds as one batch) of GX on the inbox's readable returns."""
-    from ingestion.pipeline import _check_title, _identify
-    from ingestion.problems import Rejection
-    from ingestion.pseudonym import pseudonym_key
-    from ingestion.readers.isolated import shared_reader
-    from ingestion.validate import BatchItem, validate, validate_batch
+    from ingestion.intake.pipeline import _check_title, _identify
+    from ingestion.intake.problems import Rejection
+    from ingestion.intake.pseudonym import pseudonym_key
+    from ingestion.intake.readers.isolated import shared_reader
+    from ingestion.intake.validate import BatchItem, validate, validate_batch
 
     items = []
     for path in sorted(p for p in inbox.rglob("*") if p.is_file()):
@@ -71,11 +71,11 @@ def distinct_seconds(rows: int, workdir: Path) -> tuple[int, float, float]:
     """GX on one large return: every row (`validate`) vs one-value rules on distinct values (`validate_batch`)."""
     from bench.intake import make_rows, write_csv
     from ingestion.contract.sources import SOURCES
-    from ingestion.parse import parse_table
-    from ingestion.pseudonym import pseudonym_key
-    from ingestion.readers.table import read_table
+    from ingestion.intake.parse import parse_table
+    from ingestion.intake.pseudonym import pseudonym_key
+    from ingestion.intake.readers.table import read_table
+    from ingestion.intake.validate import BatchItem, validate, validate_batch
     from ingestion.reference import periods
-    from ingestion.validate import BatchItem, validate, validate_batch
 
     source = SOURCES["dieutra"]
     path = workdir / "dieutra_CA-TINH_2024-Y.csv"
@@ -94,8 +94,8 @@ def distinct_seconds(rows: int, workdir: Path) -> tuple[int, float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ingestion import envhelp
-    from ingestion.warehouse import embedded_server_url
+    from ingestion.platform import envhelp
+    from ingestion.platform.warehouse import embedded_server_url
 
     parser = envhelp.parser(
         "python -m bench.batch_intake",

@@ -29,7 +29,8 @@ path, bundle = sys.argv[1], sys.argv[2]
 t0 = time.perf_counter()
 bag = BundleDagBag(path, bundle_path=bundle)
 elapsed = time.perf_counter() - t0
-heavy = [m for m in ("pandas", "great_expectations", "dbt.cli", "polars", "ingestion.pipeline") if m in sys.modules]
+HEAVY = ("pandas", "great_expectations", "dbt.cli", "polars", "ingestion.intake.pipeline")
+heavy = [m for m in HEAVY if m in sys.modules]
 print(json.dumps({"seconds": elapsed, "dags": sorted(bag.dag_ids), "errors": bag.import_errors, "heavy": heavy,
                   "tasks": sum(len(d.tasks) for d in bag.dags.values())}))
 """

@@ -7,7 +7,7 @@ build with nothing new (dbt's fixed cost: the floor under any incremental build)
 Each build runs in its own process, so its peak RSS is its own. The national
 benchmark calls it; `python -m bench.dbt_scale` runs it by hand:
 
-    python -m ingestion.samples.generate --provinces 34 --years 2023-2025 \
+    python -m ingestion_samples.generate --provinces 34 --years 2023-2025 \
         --inspections-per-year 800 --no-bad --out /tmp/nat/returns
     python -m bench.dbt_scale --inbox /tmp/nat/returns --hold-out 2025-Q4 \
         --url postgresql://postgres@127.0.0.1:5432/nat_bench
@@ -65,7 +65,7 @@ def split_period(inbox: Path, period_code: str, workdir: Path) -> tuple[Path, Pa
 
 def _build_in_child(url: str, args: list[str], target: str) -> dict[str, Any]:
     """Run one dbt build (in a child process) and summarise it with its peak RSS."""
-    from ingestion.transform import run_dbt
+    from ingestion.platform.transform import run_dbt
 
     started = time.perf_counter()
     run_dbt(url, args, target_path=Path(target), quiet=True)
@@ -93,7 +93,7 @@ def _build(url: str, args: list[str], target: Path) -> dict[str, Any]:
 
 
 def _intake(url: str, inbox: Path, out_dir: Path) -> dict[str, Any]:
-    from ingestion.pipeline import run_intake
+    from ingestion.intake.pipeline import run_intake
 
     started = time.perf_counter()
     outcomes = run_intake(url, inbox, out_dir)

@@ -49,8 +49,8 @@ def cases() -> list[tuple[str, str, object]]:
 
 
 def hostile_table() -> list[str]:
-    from ingestion.problems import Rejection
-    from ingestion.readers.isolated import IsolatedReader
+    from ingestion.intake.problems import Rejection
+    from ingestion.intake.readers.isolated import IsolatedReader
 
     reader = IsolatedReader()
     lines = [
@@ -79,8 +79,8 @@ def hostile_table() -> list[str]:
 
 
 def isolation_overhead(admin: str) -> list[str]:
-    from ingestion.pipeline import run_intake
-    from ingestion.warehouse import ensure_database, with_database
+    from ingestion.intake.pipeline import run_intake
+    from ingestion.platform.warehouse import ensure_database, with_database
 
     samples = Path(__file__).resolve().parent.parent / "samples" / "returns"
     import psycopg
@@ -125,7 +125,7 @@ def main() -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     lines = hostile_table()
     if not args.no_sample:
-        from ingestion.warehouse import embedded_server_url
+        from ingestion.platform.warehouse import embedded_server_url
 
         admin = os.environ.get("WAREHOUSE_URL") or embedded_server_url(database="postgres")
         lines += isolation_overhead(admin)

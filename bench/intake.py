@@ -103,15 +103,15 @@ def baseline_copy(url: str, path: Path) -> float:
 
 def intake_steps(url: str, path: Path) -> dict[str, float]:
     """The pipeline's steps, timed one by one on one file (same code as process_file)."""
-    from ingestion.filenames import parse_file_name
-    from ingestion.parse import parse_table
-    from ingestion.pipeline import process_file
-    from ingestion.pseudonym import pseudonym_key
-    from ingestion.readers.table import read_table
+    from ingestion.intake.filenames import parse_file_name
+    from ingestion.intake.parse import parse_table
+    from ingestion.intake.pipeline import process_file
+    from ingestion.intake.pseudonym import pseudonym_key
+    from ingestion.intake.readers.table import read_table
+    from ingestion.intake.registry import register_file
+    from ingestion.intake.schema import ensure_schema
+    from ingestion.intake.validate import validate
     from ingestion.reference import periods
-    from ingestion.registry import register_file
-    from ingestion.schema import ensure_schema
-    from ingestion.validate import validate
 
     source = SOURCES["dieutra"]
     t: dict[str, float] = {}
@@ -132,7 +132,7 @@ def intake_steps(url: str, path: Path) -> dict[str, float]:
             outcome = process_file(conn, reg.file_id, force=True)
         assert outcome.status == "loaded", outcome
         t["rows loaded"] = outcome.rows_loaded
-    from ingestion.readers.isolated import shared_reader
+    from ingestion.intake.readers.isolated import shared_reader
 
     t["reader peak MB"] = shared_reader().last_peak_rss_kb / 1024  # the child that read the file (RLIMIT_AS)
     shared_reader().close()  # a fresh child for the next file: its peak is that file's alone
@@ -162,8 +162,8 @@ def sql_validation(url: str) -> float:
 
 
 def main() -> None:
-    from ingestion.envhelp import epilog
-    from ingestion.warehouse import embedded_server_url
+    from ingestion.platform.envhelp import epilog
+    from ingestion.platform.warehouse import embedded_server_url
 
     parser = argparse.ArgumentParser(
         prog="python -m bench.intake",
@@ -181,7 +181,7 @@ def main() -> None:
     admin = os.environ.get("WAREHOUSE_URL") or embedded_server_url(database="postgres")
     with psycopg.connect(admin, autocommit=True) as conn:  # one fresh database per run
         conn.execute(f'drop database if exists "{args.database}" with (force)')
-    from ingestion.warehouse import ensure_database, with_database
+    from ingestion.platform.warehouse import ensure_database, with_database
 
     ensure_database(admin, args.database)
     url = with_database(admin, args.database)

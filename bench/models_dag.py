@@ -32,8 +32,6 @@ from pathlib import Path
 import psutil
 
 REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 TARGET_RATIO = 1.5
 DBT_ARGS = ["build", "--exclude", "resource_type:unit_test"]
@@ -68,8 +66,8 @@ def run_measured(cmd: Sequence[str], env: dict[str, str], timeout: float = 3600)
 
 def dbt_build(url: str) -> dict:
     """One `dbt build` of the project (no unit tests), as a fresh `dbt` process, partial parse warm."""
-    from ingestion.transform import DBT_PROJECT_DIR
-    from ingestion.warehouse import dbt_env
+    from ingestion.platform.transform import DBT_PROJECT_DIR
+    from ingestion.platform.warehouse import dbt_env
 
     dbt = Path(sys.executable).parent / "dbt"
     with tempfile.TemporaryDirectory(prefix="pctn-bench-dbt-") as target:
@@ -85,7 +83,7 @@ def dbt_build(url: str) -> dict:
 
 
 def _airflow_env(home: Path, url: str) -> dict[str, str]:
-    from ingestion.airflow_env import airflow_env, connection_json
+    from ingestion.platform.airflow_env import airflow_env, connection_json
 
     env = {**os.environ, **airflow_env(home, url, f"sqlite:///{home}/airflow.db")}
     env["AIRFLOW_CONN_WAREHOUSE"] = connection_json(url)
@@ -109,8 +107,8 @@ def _task_states(home: Path) -> dict[str, int]:
 
 def models_dag(url: str) -> dict:
     """One `airflow dags test pctn_models` run (metadata migrated first, not timed)."""
-    from ingestion.airflow_env import DBT_MANIFEST
-    from ingestion.transform import run_dbt
+    from ingestion.platform.airflow_env import DBT_MANIFEST
+    from ingestion.platform.transform import run_dbt
 
     if not DBT_MANIFEST.exists():  # cosmos renders the DAG from it; parse never connects
         run_dbt(url, ["parse"], quiet=True)
@@ -151,7 +149,7 @@ def measure(url: str) -> dict:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
-    from ingestion.warehouse import warehouse_url
+    from ingestion.platform.warehouse import warehouse_url
 
     print(json.dumps(measure(args[0] if args else warehouse_url()), indent=2))
 

@@ -67,8 +67,8 @@ def run_step(name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> 
 
 
 def period_of(name: str) -> str | None:
-    from ingestion.filenames import parse_file_name
-    from ingestion.problems import Rejection
+    from ingestion.intake.filenames import parse_file_name
+    from ingestion.intake.problems import Rejection
 
     try:
         return parse_file_name(name).period_code
@@ -124,7 +124,7 @@ def _count(url: str, sql: str) -> int:
 
 
 def fresh_database(admin: str, name: str) -> str:
-    from ingestion.warehouse import ensure_database, with_database
+    from ingestion.platform.warehouse import ensure_database, with_database
 
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
@@ -139,13 +139,13 @@ def py(*code: str) -> list[str]:
 def dbt_build_argv(url: str, *extra: str) -> list[str]:
     return py(
         "import sys",
-        "from ingestion.transform import run_dbt",
+        "from ingestion.platform.transform import run_dbt",
         f"run_dbt({url!r}, ['build', *sys.argv[1:]], quiet=True)",
     ) + list(extra)
 
 
 def measure(args: argparse.Namespace) -> dict[str, object]:
-    from ingestion.warehouse import embedded_server_url
+    from ingestion.platform.warehouse import embedded_server_url
 
     work = Path(args.work).resolve()
     shutil.rmtree(work, ignore_errors=True)
@@ -161,7 +161,7 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
 
     inbox = work / "returns"
     gen = [
-        sys.executable, "-m", "ingestion.samples.generate", "--provinces", str(args.provinces),
+        sys.executable, "-m", "ingestion_samples.generate", "--provinces", str(args.provinces),
         "--years", args.years, "--no-bad", "--out", str(inbox), "--expected", str(work / "expected.json"),
         *args.generator_args,
     ]  # fmt: skip

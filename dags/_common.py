@@ -19,11 +19,8 @@ from airflow.sdk import Asset, AssetAlias, AssetAny, BaseHook, CronTriggerTimeta
 from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
 from airflow.sdk.exceptions import AirflowNotFoundException
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:  # the project is not pip-installed: DAGs import it from the checkout
-    sys.path.insert(0, str(REPO_ROOT))
-
-from ingestion.contract.sources import SOURCES  # noqa: E402  (needs REPO_ROOT on sys.path)
+from ingestion.contract.sources import SOURCES
+from ingestion.paths import REPO_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +123,7 @@ def warehouse_url() -> str:
     try:
         conn = BaseHook.get_connection(WAREHOUSE_CONN_ID)
     except AirflowNotFoundException:
-        from ingestion.warehouse import warehouse_url as default_url
+        from ingestion.platform.warehouse import warehouse_url as default_url
 
         return default_url()
     return connection_url(conn)
@@ -144,12 +141,12 @@ def hold_marts_lock(context, operator) -> None:
     the operator's own `run_dbt_runner`/`run_subprocess`, on this task instance only:
     the watcher's producer (the one `dbt build`) and a sensor's retry of its node alone
     then exclude every other build and every extract, exactly as `run_dbt` does for
-    `make run` (`ingestion.marts_lock`). A non-writing command (`dbt ls`) runs as is.
+    `make run` (`ingestion.platform.marts_lock`). A non-writing command (`dbt ls`) runs as is.
     """
     if getattr(operator, "_pctn_marts_locked", False):  # interceptors run once per dbt call
         return
-    from ingestion.marts_lock import is_writing, marts_build
-    from ingestion.transform import invocation_id
+    from ingestion.platform.marts_lock import is_writing, marts_build
+    from ingestion.platform.transform import invocation_id
 
     ti = context["ti"]
     origin = f"airflow {ti.dag_id}.{ti.task_id} {context['run_id']} try {ti.try_number}"
@@ -257,7 +254,7 @@ def default_args(**overrides) -> dict:
 # ---------------------------------------------------------------- intake batches
 def intake_batch_files() -> int:
     """Files per mapped intake task (`PCTN_INTAKE_BATCH_FILES`, as the pipeline reads it)."""
-    from ingestion.pipeline import batch_files
+    from ingestion.intake.pipeline import batch_files
 
     return batch_files()
 
@@ -268,9 +265,9 @@ def intake_batches(registrations: list[dict], size: int) -> list[list[dict]]:
     Keyed by the names' claims (`<source>_<unit>_<period>[_vN]`); a name that does not
     parse is a return of its own (it will be rejected, alone or beside others).
     """
-    from ingestion.filenames import parse_file_name
-    from ingestion.pipeline import batches
-    from ingestion.problems import Rejection
+    from ingestion.intake.filenames import parse_file_name
+    from ingestion.intake.pipeline import batches
+    from ingestion.intake.problems import Rejection
 
     groups: dict[object, list[tuple[int, int, dict]]] = {}
     for n, reg in enumerate(registrations):
@@ -376,7 +373,7 @@ def run_date(context) -> dt.datetime:
 
 def as_of_date(context) -> dt.date:
     """The day returns are judged on (due, late, missing): the run's date in Thanh Hóa."""
-    from ingestion.submissions import local_date
+    from ingestion.intake.submissions import local_date
 
     return local_date(run_date(context))
 

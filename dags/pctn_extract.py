@@ -19,7 +19,7 @@ deadline before the run (e.g. on 21/06 both `YYYY-Q2` and `YYYY-6M`):
    never duplicates a delivery; a failed send is retried with back-off.
 
 The marts are whatever `pctn_models` last built (judged on the run's date),
-read under the marts lock shared (`ingestion.marts_lock`): `build` waits while any
+read under the marts lock shared (`ingestion.platform.marts_lock`): `build` waits while any
 build runs (Airflow's or `make run`'s), up to `PCTN_MARTS_LOCK_TIMEOUT`, then is
 retried with back-off; marts whose last build failed are refused (the task fails with
 the reason, in Vietnamese and English) until a complete `dbt build`;
@@ -79,7 +79,7 @@ def pctn_extract():
         skip every `deliver`). With none left, `build` and `deliver` end skipped.
         """
         from ingestion.extract import NoLoadedReturns, require_loaded_returns
-        from ingestion.submissions import ensure_judged_as_of
+        from ingestion.intake.submissions import ensure_judged_as_of
 
         if not codes:
             return []

@@ -64,11 +64,11 @@ def pctn_intake():
         A file that sits in the inbox after it was processed is not offered again on the
         next run (that would only add `duplicate` receipts every 15 minutes).
         """
-        from ingestion.inbox import read_regular_file, record_not_read, survey_inbox
-        from ingestion.readers.limits import ReaderLimits
-        from ingestion.registry import sha256_of
-        from ingestion.schema import ensure_schema
-        from ingestion.warehouse import connect
+        from ingestion.intake.inbox import read_regular_file, record_not_read, survey_inbox
+        from ingestion.intake.readers.limits import ReaderLimits
+        from ingestion.intake.registry import sha256_of
+        from ingestion.intake.schema import ensure_schema
+        from ingestion.platform.warehouse import connect
 
         inbox = c.inbox_dir()
         survey = survey_inbox(inbox)
@@ -94,9 +94,9 @@ def pctn_intake():
         A file swapped for a link or removed since `scan_inbox` listed it gets a `not_read`
         receipt, as in `make run`, instead of failing its whole batch.
         """
-        from ingestion.inbox import UnsafeEntry, record_not_read
-        from ingestion.pipeline import register_file, vanished_entry
-        from ingestion.warehouse import connect
+        from ingestion.intake.inbox import UnsafeEntry, record_not_read
+        from ingestion.intake.pipeline import register_file, vanished_entry
+        from ingestion.platform.warehouse import connect
 
         get_current_context()["batch_label"] = c.batch_label([Path(p).name for p in paths])
         inbox = c.inbox_dir()
@@ -140,9 +140,9 @@ def pctn_intake():
         reason in Vietnamese and English and where the feedback file is; a batch whose files
         were all rejected ends as *skipped* (pink in the grid, not green).
         """
-        from ingestion.feedback import feedback_file_name
-        from ingestion.pipeline import process_batch
-        from ingestion.warehouse import connect
+        from ingestion.intake.feedback import feedback_file_name
+        from ingestion.intake.pipeline import process_batch
+        from ingestion.platform.warehouse import connect
 
         get_current_context()["batch_label"] = c.batch_label([r["file_name"] for r in batch])
         with connect(c.warehouse_url(), autocommit=True) as conn:
@@ -190,7 +190,7 @@ def pctn_intake():
         loaded rows get an event (through the alias `pctn.raw.loaded`): the models
         DAG, scheduled on each raw Asset, wakes up for what changed only.
         """
-        from ingestion.warehouse import connect
+        from ingestion.platform.warehouse import connect
 
         registrations = [r for batch in batches or [] for r in batch]  # None: nothing was registered
         if not registrations:
@@ -206,7 +206,7 @@ def pctn_intake():
     @task(outlets=[c.REGISTRY_ASSET], trigger_rule="all_done")
     def publish_registry(batches: list[list[dict]]) -> int:
         """Emit the registry Asset when any file got a new status (a rejection changes the data-quality mart)."""
-        from ingestion.warehouse import connect
+        from ingestion.platform.warehouse import connect
 
         registrations = [r for batch in batches or [] for r in batch]  # None: nothing was registered
         if not registrations:

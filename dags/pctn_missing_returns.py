@@ -44,7 +44,7 @@ def pctn_missing_returns():
     @task
     def list_missing() -> dict:
         """Expected returns not received for the periods due (unit by unit), as of the run's date."""
-        from ingestion.submissions import ensure_judged_as_of, missing_returns
+        from ingestion.intake.submissions import ensure_judged_as_of, missing_returns
 
         ctx = get_current_context()
         periods = c.periods_due(c.run_date(ctx), ctx["params"].get("period_code"))

@@ -30,7 +30,7 @@ connection the warehouse comes from `WAREHOUSE_URL` as for `make run`).
 
 **No reader on half-rebuilt marts:** the build holds the warehouse advisory lock
 `pctn.marts` exclusively and records itself in `audit.marts_builds`
-(`ingestion.marts_lock`), as `make run` and `python -m ingestion` do; the extract
+(`ingestion.platform.marts_lock`), as `make run` and `python -m ingestion` do; the extract
 reads under the same lock, shared, and refuses marts whose last build failed.
 `max_active_runs=1` keeps two runs of this DAG from queueing builds on the lock.
 On success the marts Asset is emitted (it schedules nothing by itself; the
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 def _set_warehouse_env(context, operator) -> None:
     """Cosmos interceptor: give dbt the warehouse from the Airflow connection and the reference directory."""
-    from ingestion.warehouse import dbt_env
+    from ingestion.platform.warehouse import dbt_env
 
     operator.env = {**(operator.env or {}), **dbt_env(c.warehouse_url())}
 
@@ -58,7 +58,7 @@ def _dbt_group():
     """The cosmos task group (watcher mode), or None when there is no manifest to render from."""
     if not c.DBT_MANIFEST.exists():
         log.warning(
-            "%s not found: run `python -m ingestion.airflow_env manifest` (dbt parse; make up does it); "
+            "%s not found: run `python -m ingestion.platform.airflow_env manifest` (dbt parse; make up does it); "
             "rendering a single dbt_build task",
             c.DBT_MANIFEST,
         )
@@ -151,7 +151,7 @@ def pctn_models():
             import tempfile
             from pathlib import Path
 
-            from ingestion.transform import run_dbt
+            from ingestion.platform.transform import run_dbt
 
             with tempfile.TemporaryDirectory(prefix="pctn-dbt-") as target:  # artefacts stay this task's own
                 run_dbt(c.warehouse_url(), ["build", "--exclude", "resource_type:unit_test"], target_path=Path(target))

@@ -20,16 +20,17 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingestion import envhelp
-from ingestion.warehouse import DATA_DIR, REPO_ROOT, WarehouseUnreachable, check_reachable, warehouse_url
+from ingestion.paths import REPO_ROOT
+from ingestion.platform import envhelp
+from ingestion.platform.warehouse import DATA_DIR, WarehouseUnreachable, check_reachable, warehouse_url
 
 if TYPE_CHECKING:
-    from ingestion.pipeline import FileOutcome
+    from ingestion.intake.pipeline import FileOutcome
     from ingestion.progress import Reporter
 
 DEFAULT_INBOX = REPO_ROOT / "samples" / "returns"
 DEFAULT_OUT = REPO_ROOT / "output"
-KEY_ENV = "PCTN_PSEUDONYM_KEY"  # ingestion.pseudonym.KEY_ENV (not imported: --help stays light)
+KEY_ENV = "PCTN_PSEUDONYM_KEY"  # ingestion.intake.pseudonym.KEY_ENV (not imported: --help stays light)
 EXIT_USER_ERROR = 2
 
 
@@ -46,7 +47,7 @@ def _out() -> Path:
 
 
 def _demo_key() -> None:
-    from ingestion.pseudonym import ensure_demo_key
+    from ingestion.intake.pseudonym import ensure_demo_key
 
     if not os.environ.get(KEY_ENV):
         path = DATA_DIR / "pseudonym.key"
@@ -114,14 +115,14 @@ def print_intake_summary(outcomes: list[FileOutcome], not_read: list[tuple[str, 
 
 
 def _intake(url: str, reporter: Reporter) -> list[FileOutcome]:
-    from ingestion.pipeline import run_intake
+    from ingestion.intake.pipeline import run_intake
 
     inbox = _inbox()
     _require_inbox(inbox)
     _require_key()
     with reporter.intake() as (on_start, on_outcome):
         outcomes = run_intake(url, inbox, _out(), on_start=on_start, on_outcome=on_outcome)
-    from ingestion.pipeline import not_read_entries
+    from ingestion.intake.pipeline import not_read_entries
 
     print_intake_summary(outcomes, not_read_entries(inbox))
     return outcomes
@@ -147,13 +148,13 @@ def cmd_run(args: argparse.Namespace) -> None:
     print(f"Inbox: {_inbox()}")
     _intake(url, reporter)
     bi = _ensure_roles(url)
-    from ingestion.transform import run_dbt
+    from ingestion.platform.transform import run_dbt
 
     with reporter.dbt("dbt build (seeds, models, data tests, unit tests)") as callback:
         results = run_dbt(url, ["build"], quiet=True, callbacks=[callback] if callback else ())
     statuses = Counter(str(getattr(r, "status", "")) for r in getattr(results, "results", []))
     print("dbt build: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
-    from ingestion.datadocs import build_data_docs
+    from ingestion.intake.datadocs import build_data_docs
 
     with reporter.step("Validation report (offline HTML) from audit tables"):
         docs = build_data_docs(url, out / "data_docs")
@@ -175,11 +176,11 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 def _ensure_roles(url: str) -> str | None:
     """Roles and grants; on the embedded server also the BI user; return its TCP URL if any."""
-    from ingestion.roles import ensure_roles, prepare_demo_bi_password
+    from ingestion.platform.roles import ensure_roles, prepare_demo_bi_password
 
     prepare_demo_bi_password(url)
     ensure_roles(url)
-    from ingestion.roles import bi_tcp_url
+    from ingestion.platform.roles import bi_tcp_url
 
     return bi_tcp_url(url)
 
@@ -208,7 +209,7 @@ def hide_unit_tests_in_docs_graph(index_html: Path) -> bool:
 
 def cmd_docs(args: argparse.Namespace) -> None:
     """dbt docs with lineage: generate against the warehouse, then serve (unless --no-serve)."""
-    from ingestion.transform import run_dbt
+    from ingestion.platform.transform import run_dbt
 
     url = _warehouse()
     run_dbt(url, ["docs", "generate"], quiet=True)
@@ -224,8 +225,8 @@ def cmd_docs(args: argparse.Namespace) -> None:
 
 def cmd_unseal(args: argparse.Namespace) -> None:
     """Write originals back, byte for byte, to a folder the operator names (they hold names in clear)."""
-    from ingestion.registry import unseal_to
-    from ingestion.warehouse import connect
+    from ingestion.intake.registry import unseal_to
+    from ingestion.platform.warehouse import connect
 
     with connect(_warehouse(), autocommit=True) as conn:
         for file_id in args.file_ids:
@@ -234,7 +235,7 @@ def cmd_unseal(args: argparse.Namespace) -> None:
 
 def cmd_stop(args: argparse.Namespace) -> None:
     """Stop the embedded PostgreSQL (never starts it)."""
-    from ingestion.warehouse import stop_embedded_server
+    from ingestion.platform.warehouse import stop_embedded_server
 
     pid = stop_embedded_server()
     if pid is None:

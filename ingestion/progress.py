@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 if TYPE_CHECKING:
-    from ingestion.pipeline import FileOutcome
+    from ingestion.intake.pipeline import FileOutcome
 
 PROGRESS_ENV = "PCTN_PROGRESS"
 

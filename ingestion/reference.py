@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+from ingestion.paths import DBT_PROJECT_DIR
+
 SEEDS = DBT_PROJECT_DIR / "seeds"  # the committed reference (Thanh Hóa)
 REFERENCE_DIR_ENV = "PCTN_REFERENCE_DIR"
 

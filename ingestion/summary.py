@@ -7,8 +7,8 @@ from pathlib import Path
 
 import psycopg
 
-from ingestion.transform import format_headline, headline_indicators
-from ingestion.warehouse import libpq_params
+from ingestion.platform.transform import format_headline, headline_indicators
+from ingestion.platform.warehouse import libpq_params
 
 
 def print_run_summary(

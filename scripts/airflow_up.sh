@@ -9,7 +9,7 @@ VENV="${VENV:-.venv}"
 . "$VENV/bin/activate"
 
 # The environment (AIRFLOW_HOME, connections, metadata DB) comes from one Python function.
-eval "$(python -m ingestion.airflow_env exports)"
+eval "$(python -m ingestion.platform.airflow_env exports)"
 RUN="$AIRFLOW_HOME/run"
 LOGS="$AIRFLOW_HOME/logs"
 mkdir -p "$RUN" "$LOGS"
@@ -21,7 +21,7 @@ echo "Migrating the metadata database …"
 airflow db migrate >"$LOGS/db-migrate.log" 2>&1 || { tail -20 "$LOGS/db-migrate.log"; exit 1; }
 
 echo "dbt manifest for the models DAG …"
-python -m ingestion.airflow_env manifest >"$LOGS/dbt-parse.log" 2>&1 \
+python -m ingestion.platform.airflow_env manifest >"$LOGS/dbt-parse.log" 2>&1 \
   || echo "  dbt parse failed (see $LOGS/dbt-parse.log): pctn_models falls back to one dbt_build task"
 
 for component in api-server scheduler dag-processor triggerer; do

@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingestion.warehouse import DATA_DIR, embedded_server_url, ensure_database, with_database
+from ingestion.platform.warehouse import DATA_DIR, embedded_server_url, ensure_database, with_database
 from tests import run_guard
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -79,7 +79,7 @@ def _fresh_database_url(prefix: str) -> str:
 
 def drop_database(url: str) -> None:
     """Drop a database a test made (on the server or the embedded one)."""
-    from ingestion.warehouse import libpq_params
+    from ingestion.platform.warehouse import libpq_params
 
     name = libpq_params(url)["dbname"]
     with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
@@ -88,7 +88,7 @@ def drop_database(url: str) -> None:
 
 def migrate_airflow_home(home: Path) -> None:
     """An Airflow home with its metadata database (SQLite) migrated, as `dag.test` runs need it."""
-    from ingestion.airflow_env import airflow_env
+    from ingestion.platform.airflow_env import airflow_env
 
     env = {**os.environ, **airflow_env(home, "postgresql://unused/x", f"sqlite:///{home}/airflow.db")}
     proc = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True)
@@ -140,8 +140,8 @@ def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> SampleWarehous
     Shared by the tests that read marts (indicators, extract, BI access) so the
     suite pays for one intake and one `dbt build`.
     """
-    from ingestion.pipeline import run_intake
-    from ingestion.transform import run_dbt
+    from ingestion.intake.pipeline import run_intake
+    from ingestion.platform.transform import run_dbt
 
     url = _fresh_database_url("pctn_sample")
     out = tmp_path_factory.mktemp("sample_out")

@@ -14,7 +14,7 @@ The texts are return cells written out as bytes with those tables, the way a
 legacy office's Excel saves them: TCVN3 has no capital toned letters, so an
 all-caps title typed in .VnTime carries the lower-case code of each toned
 letter (`C\\xe9NG H\\xdfA` for "CỘNG HÒA"). None of this is produced by
-`ingestion.readers.encodings`, so a wrong entry there fails a test.
+`ingestion.intake.readers.encodings`, so a wrong entry there fails a test.
 """
 
 from __future__ import annotations

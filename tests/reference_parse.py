@@ -1,4 +1,4 @@
-"""REFERENCE ONLY (tests): the per-cell parser the column-wise `ingestion.parse` replaced.
+"""REFERENCE ONLY (tests): the per-cell parser the column-wise `ingestion.intake.parse` replaced.
 
 Kept verbatim (but for whole numbers built straight as Int64, the one fix) so
 `tests/test_columnar.py` can prove the column-wise path gives the same frame,
@@ -25,10 +25,10 @@ from typing import Any
 import pandas as pd
 
 from ingestion.contract.sources import Column, Source
-from ingestion.problems import RowProblem, SkippedRow
-from ingestion.pseudonym import pseudonymise
-from ingestion.readers.table import SheetTable, header_index, looks_like_names, match_header
-from ingestion.readers.values import (
+from ingestion.intake.problems import RowProblem, SkippedRow
+from ingestion.intake.pseudonym import pseudonymise
+from ingestion.intake.readers.table import SheetTable, header_index, looks_like_names, match_header
+from ingestion.intake.readers.values import (
     Cell,
     ValueProblem,
     clean_text,

@@ -5,7 +5,7 @@ Airflow. `tests/conftest.py` turns this guard on around the setup and the call o
 test that is not marked `slow` (session fixtures such as `sample_warehouse` are built in
 the setup of the first test that asks for them, so they are covered too). It sees:
 
-- dbt, through the project's one way in, `ingestion.transform.run_dbt` (wrapped: the
+- dbt, through the project's one way in, `ingestion.platform.transform.run_dbt` (wrapped: the
   call goes through unchanged, and is recorded). `parse`, `ls`, `compile --help`-like
   commands that read the project without a warehouse are allowed; `build`, `run`,
   `test`, `seed`, `snapshot`, `source`, `docs` are not.
@@ -110,9 +110,9 @@ GUARD = RunGuard()
 
 
 def install() -> RunGuard:
-    import ingestion.transform
+    import ingestion.platform.transform
 
-    GUARD.wrap_run_dbt(ingestion.transform)
+    GUARD.wrap_run_dbt(ingestion.platform.transform)
     if not getattr(sys, "__pctn_run_guard__", False):
         sys.addaudithook(GUARD.audit)
         sys.__pctn_run_guard__ = True  # type: ignore[attr-defined]

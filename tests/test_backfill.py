@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.airflow_env import airflow_env
+from ingestion.platform.airflow_env import airflow_env
 
 pytestmark = pytest.mark.slow
 

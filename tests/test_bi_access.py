@@ -37,9 +37,9 @@ import pytest
 import sqlalchemy as sa
 from psycopg import sql
 
-from ingestion import roles
-from ingestion.readers.encodings import EncodingError, decode_bytes
-from ingestion.warehouse import libpq_params
+from ingestion.intake.readers.encodings import EncodingError, decode_bytes
+from ingestion.platform import roles
+from ingestion.platform.warehouse import libpq_params
 from tests.clear_names import TEXT_COLUMNS_SQL, scan_tables
 from tests.clear_names import fold as _fold
 from tests.clear_names import name_pattern as _name_pattern
@@ -391,7 +391,7 @@ def test_inspectorate_cannot_reach_rows_or_write(inspector: Client, statement: s
 
 def test_a_mart_rebuilt_by_dbt_after_the_grants_is_readable(warehouse: str, bi_login: Login, tmp_path: Path):
     """dbt replaces a table with a new object; default privileges, not a manual grant, make it readable."""
-    from ingestion.transform import run_dbt
+    from ingestion.platform.transform import run_dbt
 
     with psycopg.connect(warehouse) as conn:
         before = conn.execute("select 'marts.dim_offences'::regclass::oid").fetchone()[0]

@@ -52,9 +52,9 @@ def expected_units(period_end: dt.date) -> set[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def calendar(airflow_home, tmp_path_factory) -> Iterator[Airflow]:
     """Two 2025 returns loaded in January 2026; marts last built on 20/03/2026 (deadline day)."""
-    from ingestion.pipeline import run_intake
-    from ingestion.schema import ensure_schema
-    from ingestion.transform import run_dbt
+    from ingestion.intake.pipeline import run_intake
+    from ingestion.intake.schema import ensure_schema
+    from ingestion.platform.transform import run_dbt
 
     base = tmp_path_factory.mktemp("calendar")
     af = Airflow(airflow_home, _fresh_database(), base / "inbox", base / "out")

@@ -27,8 +27,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingestion.airflow_env import airflow_env, connection_json, sqlalchemy_url
-from ingestion.warehouse import ensure_database, with_database
+from ingestion.platform.airflow_env import airflow_env, connection_json, sqlalchemy_url
+from ingestion.platform.warehouse import ensure_database, with_database
 from tests.test_dags_run import CORRUPT, assert_sample_outcomes, file_statuses, make_inbox
 
 REPO = Path(__file__).resolve().parent.parent

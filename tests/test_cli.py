@@ -22,7 +22,7 @@ import psutil
 import pytest
 from rich.console import Console
 
-from ingestion.pipeline import FileOutcome
+from ingestion.intake.pipeline import FileOutcome
 from ingestion.progress import Reporter
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,15 +34,15 @@ ENTRY_POINTS = [
     ("ingestion", "intake"),
     ("ingestion", "docs"),
     ("ingestion", "stop"),
-    ("ingestion.roles",),
+    ("ingestion.platform.roles",),
     ("ingestion.extract",),
     ("ingestion.contract.suites",),
-    ("ingestion.samples.generate",),
+    ("ingestion_samples.generate",),
     ("bench.intake",),
     ("bench.dag_parse",),
 ]
 # entry points that read the warehouse: their help must say so
-READS_WAREHOUSE = {("ingestion",), ("ingestion", "run"), ("ingestion", "intake"), ("ingestion.roles",)}
+READS_WAREHOUSE = {("ingestion",), ("ingestion", "run"), ("ingestion", "intake"), ("ingestion.platform.roles",)}
 READS_WAREHOUSE |= {("ingestion.extract",), ("bench.intake",), ("ingestion", "docs")}
 
 
@@ -116,7 +116,7 @@ def _one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "entry", [("ingestion", "intake"), ("ingestion", "run"), ("ingestion.roles",), ("ingestion.extract",)]
+    "entry", [("ingestion", "intake"), ("ingestion", "run"), ("ingestion.platform.roles",), ("ingestion.extract",)]
 )
 def test_unreachable_warehouse_is_one_line_with_the_fix(entry: tuple[str, ...], listener: socket.socket) -> None:
     port = listener.getsockname()[1]
@@ -174,7 +174,7 @@ def test_progress_bar_on_a_terminal_counts_files() -> None:
 
 
 def test_stop_stops_the_embedded_server(tmp_path: Path) -> None:
-    from ingestion.warehouse import embedded_server_url
+    from ingestion.platform.warehouse import embedded_server_url
 
     data = tmp_path / "data"
     embedded_server_url(data, database="postgres", port=0)
@@ -224,7 +224,7 @@ def test_make_help_lists_every_target_with_one_line() -> None:
 @pytest.mark.slow  # a real `dbt seed`
 def test_dbt_progress_counts_the_nodes_of_a_real_run(fresh_warehouse_url: str, tmp_path: Path) -> None:
     """The bar's callback on a real `dbt seed` of two seeds: it learns the total and ends at 2/2."""
-    from ingestion.transform import run_dbt
+    from ingestion.platform.transform import run_dbt
 
     buffer = StringIO()
     reporter = Reporter(interactive_=True, console=Console(file=buffer, force_terminal=True, width=160))

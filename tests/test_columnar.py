@@ -1,6 +1,6 @@
 """The column-wise parse (per distinct value) gives what the per-cell parser gave.
 
-`ingestion.parse.parse_table` parses each distinct value of a column once and
+`ingestion.intake.parse.parse_table` parses each distinct value of a column once and
 maps the results back to the rows; `tests/reference_parse.py` is the per-cell
 parser it replaced. Both run on every bundled sample return and on
 hypothesis-generated tables of mixed cells (text, numbers, dates, booleans,
@@ -25,12 +25,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from ingestion.contract.sources import SOURCES
-from ingestion.filenames import parse_file_name
-from ingestion.parse import DistinctColumn, ParsedReturn, distinct, parse_table
-from ingestion.problems import Rejection
-from ingestion.pseudonym import pseudonymise
-from ingestion.readers.table import SheetTable, read_table
-from ingestion.readers.values import clean_text, fold
+from ingestion.intake.filenames import parse_file_name
+from ingestion.intake.parse import DistinctColumn, ParsedReturn, distinct, parse_table
+from ingestion.intake.problems import Rejection
+from ingestion.intake.pseudonym import pseudonymise
+from ingestion.intake.readers.table import SheetTable, read_table
+from ingestion.intake.readers.values import clean_text, fold
 from tests import reference_parse
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "returns"
@@ -217,7 +217,7 @@ def test_csv_lines_are_those_of_a_stringio(text: str) -> None:
     import csv
     import io
 
-    from ingestion.readers.table import _lines
+    from ingestion.intake.readers.table import _lines
 
     assert list(_lines(text)) == list(io.StringIO(text, newline=""))
 
@@ -236,8 +236,8 @@ def test_csv_lines_are_those_of_a_stringio(text: str) -> None:
 
 def test_reader_child_reports_its_own_peak_not_its_parents() -> None:
     """Linux carries `ru_maxrss` over fork and exec: the child's peak must be its own (`VmHWM`)."""
-    from ingestion.readers.isolated import IsolatedReader
-    from ingestion.readers.limits import ReaderLimits
+    from ingestion.intake.readers.isolated import IsolatedReader
+    from ingestion.intake.readers.limits import ReaderLimits
 
     held = b"x" * (400 * 1024 * 1024)  # the parent holds 400 MB when it starts the child
     path = next(p for p in sorted(SAMPLES.iterdir()) if p.name.startswith("dieutra_") and p.suffix == ".csv")

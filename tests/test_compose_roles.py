@@ -1,6 +1,6 @@
 """The compose stack creates the same roles as `make run`, with its BI users' passwords from `.env` secrets.
 
-Static (no Docker engine here): `airflow-init` runs `python -m ingestion.roles` against the
+Static (no Docker engine here): `airflow-init` runs `python -m ingestion.platform.roles` against the
 warehouse service, with `PCTN_BI_PASSWORD` and `PCTN_INSPECTORATE_PASSWORD` required from
 `.env` (compose refuses to start without them) and listed in `docker/env.example`.
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from ingestion.roles import LOGIN_USERS
+from ingestion.platform.roles import LOGIN_USERS
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 def test_init_creates_roles_and_login_users_from_required_secrets() -> None:
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))
     init = compose["services"]["airflow-init"]
-    assert "python -m ingestion.roles" in " ".join(init["command"])
+    assert "python -m ingestion.platform.roles" in " ".join(init["command"])
     env = init["environment"]
     assert env["WAREHOUSE_URL"].endswith("@warehouse:5432/pctn")
     example = (REPO / "docker" / "env.example").read_text(encoding="utf-8")

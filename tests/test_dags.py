@@ -26,7 +26,7 @@ from airflow.dag_processing.dagbag import BundleDagBag
 from airflow.serialization.serialized_objects import DagSerialization
 bag = BundleDagBag(sys.argv[1], bundle_path=sys.argv[1])
 out = {"errors": bag.import_errors, "dags": {}, "heavy": [m for m in
-       ("pandas", "great_expectations", "dbt.cli", "polars", "ingestion.pipeline") if m in sys.modules]}
+       ("pandas", "great_expectations", "dbt.cli", "polars", "ingestion.intake.pipeline") if m in sys.modules]}
 for dag_id, dag in bag.dags.items():
     DagSerialization.to_dict(dag)  # what the dag-processor stores; fails on unserialisable args
     out["dags"][dag_id] = {
@@ -54,8 +54,8 @@ out["policy"] = {type(e).__name__: RETRY_POLICY.evaluate(e, 1, 4).action.value f
     ValueError("bad value"), KeyError("x"))}
 from airflow.sdk import Connection
 from _common import connection_url
-from ingestion.airflow_env import connection_json
-from ingestion.warehouse import libpq_params
+from ingestion.platform.airflow_env import connection_json
+from ingestion.platform.warehouse import libpq_params
 out["urls"] = {}
 for url in ("postgresql://pctn:p%40ss@warehouse:5432/pctn", "postgresql://postgres:@/pctn?host=/tmp/pg/socket"):
     conn = Connection.from_json(connection_json(url), conn_id="warehouse")  # AIRFLOW_CONN_WAREHOUSE as make up sets it
@@ -80,8 +80,8 @@ def _inspect(**env_overrides: str) -> dict:
 @pytest.fixture(scope="module")
 def manifest() -> Path:
     """`dbt parse` of the project as it is now (cosmos renders pctn_models from it; no database)."""
-    from ingestion.airflow_env import DBT_MANIFEST
-    from ingestion.transform import run_dbt
+    from ingestion.platform.airflow_env import DBT_MANIFEST
+    from ingestion.platform.transform import run_dbt
 
     run_dbt("postgresql://postgres@localhost/unused", ["parse"])  # parse never connects
     return DBT_MANIFEST

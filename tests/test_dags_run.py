@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingestion.airflow_env import airflow_env, connection_json
+from ingestion.platform.airflow_env import airflow_env, connection_json
 from tests.conftest import _fresh_database_url, drop_database, migrate_airflow_home
 
 pytestmark = pytest.mark.slow
@@ -219,8 +219,8 @@ def xcom(home: Path, dag_id: str, task_id: str):
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory) -> Path:
     """A manifest of the dbt project as it is now (cosmos renders the models DAG from it)."""
-    from ingestion.airflow_env import DBT_MANIFEST
-    from ingestion.transform import run_dbt
+    from ingestion.platform.airflow_env import DBT_MANIFEST
+    from ingestion.platform.transform import run_dbt
 
     run_dbt("postgresql://postgres@localhost/unused", ["parse"])  # parse never connects
     return DBT_MANIFEST

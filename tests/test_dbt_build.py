@@ -26,9 +26,9 @@ import psycopg
 import pytest
 
 from ingestion.contract.sources import SOURCES
-from ingestion.schema import ensure_schema
-from ingestion.transform import DBT_PROJECT_DIR, run_dbt
-from ingestion.warehouse import DATA_DIR, embedded_server_url, ensure_database, with_database
+from ingestion.intake.schema import ensure_schema
+from ingestion.platform.transform import DBT_PROJECT_DIR, run_dbt
+from ingestion.platform.warehouse import DATA_DIR, embedded_server_url, ensure_database, with_database
 
 pytestmark = pytest.mark.slow
 
@@ -635,7 +635,7 @@ def test_each_case_once_in_the_spine(built_warehouse: dict[str, object]) -> None
 
 
 def test_headline_table(built_warehouse: dict[str, object]) -> None:
-    from ingestion.transform import format_headline, headline_indicators
+    from ingestion.platform.transform import format_headline, headline_indicators
 
     rows = headline_indicators(str(built_warehouse["url"]))
     assert rows and {r["report_year"] for r in rows} == {2025}
@@ -685,7 +685,7 @@ def test_marts_carry_bilingual_comments(built_warehouse: dict[str, object]) -> N
 
 
 def test_run_dbt_names_failing_nodes(built_warehouse: dict[str, object], tmp_path: Path) -> None:
-    from ingestion.transform import DbtRunError
+    from ingestion.platform.transform import DbtRunError
 
     url = str(built_warehouse["url"])
     duplicate = "insert into marts.fct_quarantine_summary values ('thads', 'X', '2024-Y', 'test_rule', 'row', 1)"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from ingestion.transform import DBT_PROJECT_DIR, run_dbt
+from ingestion.platform.transform import DBT_PROJECT_DIR, run_dbt
 from tests.interfaces_doc import mart_columns
 
 # docs/interfaces.md, section "Marts (schema `marts`) that the extract and BI read", parsed

@@ -21,8 +21,9 @@ import psycopg
 import pytest
 from test_dbt_build import built_warehouse  # noqa: F401  (session fixture shared with test_dbt_build.py)
 
-from ingestion.transform import DBT_PROJECT_DIR, run_dbt
-from ingestion.warehouse import DATA_DIR, REPO_ROOT, embedded_server_url, ensure_database, with_database
+from ingestion.paths import REPO_ROOT
+from ingestion.platform.transform import DBT_PROJECT_DIR, run_dbt
+from ingestion.platform.warehouse import DATA_DIR, embedded_server_url, ensure_database, with_database
 
 pytestmark = pytest.mark.slow
 
@@ -171,7 +172,7 @@ def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A fresh database with the bundled sample inbox taken in by the real intake, then `dbt build`."""
     if not SAMPLE_INBOX.is_dir():
         pytest.skip("no sample inbox in samples/returns")
-    from ingestion.pipeline import run_intake
+    from ingestion.intake.pipeline import run_intake
 
     os.environ.setdefault("PCTN_PSEUDONYM_KEY", "test-key-not-secret")
     name = f"pctn_sample_{uuid.uuid4().hex[:8]}"

@@ -14,7 +14,7 @@ import unicodedata
 
 import pytest
 
-from ingestion.readers.encodings import (
+from ingestion.intake.readers.encodings import (
     TCVN3_DECODE,
     TCVN3_ENCODE,
     VNI_DECODE,
@@ -28,7 +28,7 @@ from ingestion.readers.encodings import (
     repair_legacy_text,
     repair_many,
 )
-from ingestion.samples.writers import encode_cp1258
+from ingestion_samples.writers import encode_cp1258
 from tests.legacy_code_tables import TCVN3_PUBLISHED, TCVN3_TEXT, VNI_PUBLISHED, VNI_TEXT
 
 TONES = ("", "\u0301", "\u0300", "\u0309", "\u0303", "\u0323")  # ngang, sắc, huyền, hỏi, ngã, nặng

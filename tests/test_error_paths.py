@@ -36,7 +36,7 @@ import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 
-from ingestion.airflow_env import airflow_env
+from ingestion.platform.airflow_env import airflow_env
 from tests.conftest import _fresh_database_url, drop_database, migrate_airflow_home
 
 pytestmark = pytest.mark.slow
@@ -287,7 +287,7 @@ def test_a_failed_file_fails_the_run_while_publish_still_emits(
 ) -> None:
     """One file's load hits a database error (a trigger raises): that task fails at once, `fail_run`
     turns the run red, and `publish` still emits the raw Assets for the file that loaded."""
-    from ingestion.schema import ensure_schema
+    from ingestion.intake.schema import ensure_schema
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -404,8 +404,8 @@ def _ti_state(home: Path, dag_id: str, task_id: str) -> tuple[str | None, int] |
 @pytest.fixture(scope="module")
 def marts_2024(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A warehouse with real marts: the sample's 2024-Y returns through the intake and `dbt build`."""
-    from ingestion.pipeline import run_intake
-    from ingestion.transform import run_dbt
+    from ingestion.intake.pipeline import run_intake
+    from ingestion.platform.transform import run_dbt
 
     base = tmp_path_factory.mktemp("marts_2024")
     inbox = base / "inbox"

@@ -22,8 +22,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from ingestion.transform import DBT_PROJECT_DIR
-from ingestion.warehouse import with_database
+from ingestion.platform.transform import DBT_PROJECT_DIR
+from ingestion.platform.warehouse import with_database
 
 SEEDS = DBT_PROJECT_DIR / "seeds"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingestion.feedback import FeedbackSummary, next_step, unit_name
+from ingestion.intake.feedback import FeedbackSummary, next_step, unit_name
 from ingestion.reference import units
 
 pytestmark = pytest.mark.skipif(
@@ -54,8 +54,8 @@ def page_sizes(pdf: Path) -> set[tuple[int, int]]:
 @pytest.fixture(scope="module")
 def rendered(sample_warehouse, tmp_path_factory) -> dict[str, tuple[FeedbackSummary, list, Path]]:
     """file name -> (summary as the registry has it, its problems, the rendered PDF), for every sample file."""
-    from ingestion.feedback import feedback_file_name
-    from ingestion.problems import RowProblem
+    from ingestion.intake.feedback import feedback_file_name
+    from ingestion.intake.problems import RowProblem
 
     src = sample_warehouse.out_dir / "feedback"
     out = tmp_path_factory.mktemp("feedback_pdf")
@@ -132,7 +132,7 @@ def _render(tmp_path: Path, name: str, data: bytes) -> list[str]:
 def test_a_flagged_pair_names_both_columns_with_readable_amounts(rendered, sample_warehouse):
     """Not `26212000000 / 26332000000`: both columns named, amounts with thousands separators."""
     from ingestion.contract.sources import SOURCES
-    from ingestion.feedback import _pair_columns
+    from ingestion.intake.feedback import _pair_columns
 
     checked = 0
     with psycopg.connect(sample_warehouse.url, autocommit=True) as conn:
@@ -157,8 +157,8 @@ def test_a_flagged_pair_names_both_columns_with_readable_amounts(rendered, sampl
 
 
 def test_rows_not_read_as_data_are_listed_with_their_text(tmp_path):
-    from ingestion.feedback import build_feedback
-    from ingestion.problems import SkippedRow
+    from ingestion.intake.feedback import build_feedback
+    from ingestion.intake.problems import SkippedRow
 
     summary = FeedbackSummary("truyto_VKS-TINH_2025-Y.xlsx", "truyto", "VKS-TINH", "2025-Y", "loaded", 3, 3, 0, 0)
     skipped = [

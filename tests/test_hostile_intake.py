@@ -15,9 +15,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingestion.pipeline import run_intake
-from ingestion.readers.isolated import shared_reader
-from ingestion.readers.limits import ReaderLimits
+from ingestion.intake.pipeline import run_intake
+from ingestion.intake.readers.isolated import shared_reader
+from ingestion.intake.readers.limits import ReaderLimits
 from tests import hostile_files as h
 from tests.clear_names import name_pattern, scan_tables
 from tests.returns_factory import (
@@ -361,7 +361,7 @@ def test_formula_text_stays_text_in_the_feedback_workbook(intake):
     """A value that a spreadsheet would run (`=HYPERLINK(…)`, `=1+1`) is written as text, never as a formula."""
     import zipfile
 
-    from ingestion.feedback import feedback_file_name
+    from ingestion.intake.feedback import feedback_file_name
 
     run = intake({HOSTILE_CSV: h.formula_text_values()})
     o = run[HOSTILE_CSV]

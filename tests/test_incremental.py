@@ -127,7 +127,7 @@ def _reject_a_file_alone_in_its_records(conn: psycopg.Connection) -> tuple[int, 
     cleared, its status `rejected`.
     """
     from ingestion.contract.sources import SOURCES
-    from ingestion.load import clear_file
+    from ingestion.intake.load import clear_file
 
     file_id, lone = conn.execute(
         """
@@ -154,8 +154,8 @@ def _reject_a_file_alone_in_its_records(conn: psycopg.Connection) -> tuple[int, 
 
 
 def test_incremental_build_equals_full_refresh(tmp_path: Path) -> None:
-    from ingestion.pipeline import process_file, run_intake
-    from ingestion.transform import run_dbt
+    from ingestion.intake.pipeline import process_file, run_intake
+    from ingestion.platform.transform import run_dbt
 
     url = _fresh_database_url("pctn_incr")
     first, added = _split_sample()

@@ -11,10 +11,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingestion.pipeline import process_file, run_intake
-from ingestion.pseudonym import MissingKeyError
-from ingestion.registry import register_bytes, unseal_to
-from ingestion.schema import ensure_schema
+from ingestion.intake.pipeline import process_file, run_intake
+from ingestion.intake.pseudonym import MissingKeyError
+from ingestion.intake.registry import register_bytes, unseal_to
+from ingestion.intake.schema import ensure_schema
 from tests.returns_factory import (
     DIEUTRA_HEADERS,
     THANHTRA_HEADERS,
@@ -279,7 +279,7 @@ def test_no_key_stops_with_a_clear_error(warehouse_url, conn, monkeypatch):
 
 
 def test_data_docs_rebuilt_from_the_warehouse(warehouse_url, conn, inbox, tmp_path):
-    from ingestion.datadocs import build_data_docs
+    from ingestion.intake.datadocs import build_data_docs
 
     path = write_csv(inbox / "thanhtra_TT-SO-YTE_2024-Y.csv", THANHTRA_HEADERS, [thanhtra_row(5, title="Data docs")])
     o = intake_one(warehouse_url, path, tmp_path / "o")

@@ -20,7 +20,7 @@ import psutil
 import psycopg
 import pytest
 
-from ingestion.pipeline import run_intake
+from ingestion.intake.pipeline import run_intake
 from tests import hostile_files as h
 from tests.conftest import REPO, SAMPLES
 
@@ -132,7 +132,7 @@ def _readers(parent: int | None = None) -> list[psutil.Process]:
     found = []
     for p in psutil.process_iter():
         try:
-            if "ingestion.readers.isolated" in " ".join(p.cmdline()) and (parent is None or p.ppid() == parent):
+            if "ingestion.intake.readers.isolated" in " ".join(p.cmdline()) and (parent is None or p.ppid() == parent):
                 found.append(p)
         except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
             continue
@@ -247,7 +247,7 @@ def test_versions_of_one_return_are_stored_in_order_by_parallel_workers(tmp_path
     """
     import openpyxl
 
-    from ingestion.feedback import feedback_file_name
+    from ingestion.intake.feedback import feedback_file_name
     from tests.conftest import _fresh_database_url
     from tests.returns_factory import THANHTRA_HEADERS, thanhtra_row, write_csv
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingestion.pipeline import _existing_outcomes, process_file, run_intake
+from ingestion.intake.pipeline import _existing_outcomes, process_file, run_intake
 from tests.conftest import SAMPLES
 
 # one return with rows of every kind: quarantined, flagged, skipped below the header

@@ -35,7 +35,7 @@ import subprocess, sys
 import pytest
 
 def _dbt_build():
-    from ingestion.transform import run_dbt
+    from ingestion.platform.transform import run_dbt
     with pytest.raises(Exception):  # no server on port 1: the build itself fails, the guard must still see it
         run_dbt("postgresql://nobody@127.0.0.1:1/none", ["build"])
 

@@ -1,4 +1,4 @@
-"""No reader on half-rebuilt marts: the marts lock between real processes (ingestion.marts_lock).
+"""No reader on half-rebuilt marts: the marts lock between real processes (ingestion.platform.marts_lock).
 
 A build in another process holds the lock; here an extract or a second build waits,
 or fails with the bilingual message after `PCTN_MARTS_LOCK_TIMEOUT`. A failed or
@@ -17,14 +17,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingestion.marts_lock import MartsBusy, MartsIncomplete, is_full, is_writing, marts_build, marts_read
+from ingestion.platform.marts_lock import MartsBusy, MartsIncomplete, is_full, is_writing, marts_build, marts_read
 
 REPO = Path(__file__).resolve().parent.parent
 
 # A build that holds the lock for `seconds`, then ends as told (complete / failed / killed by the test)
 _HOLDER = r"""
 import sys, time
-from ingestion.marts_lock import marts_build
+from ingestion.platform.marts_lock import marts_build
 url, seconds, outcome = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 with marts_build(url, ["build"], origin="test holder") as build:
     print("locked", flush=True)
@@ -136,7 +136,7 @@ def test_a_failed_or_killed_build_is_refused_until_a_complete_full_build(fresh_w
 def test_a_real_failing_dbt_build_makes_the_extract_refuse_the_marts(fresh_warehouse_url, tmp_path):
     """run_dbt on an empty warehouse (no raw tables): dbt fails, the build is recorded failed, no extract."""
     from ingestion.extract import build_extract
-    from ingestion.transform import DbtRunError, run_dbt
+    from ingestion.platform.transform import DbtRunError, run_dbt
 
     with pytest.raises(DbtRunError):
         run_dbt(fresh_warehouse_url, ["run", "--select", "stg_registry__files"], quiet=True, target_path=tmp_path)

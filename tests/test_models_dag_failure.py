@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingestion.airflow_env import airflow_env, connection_json
+from ingestion.platform.airflow_env import airflow_env, connection_json
 from tests.conftest import _fresh_database_url, drop_database
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_a_failed_build_shows_per_model_and_leaves_marts_the_extract_refuses(tmp_path):
     from ingestion.extract import MartsIncomplete, build_extract
-    from ingestion.transform import run_dbt
+    from ingestion.platform.transform import run_dbt
 
     url = _fresh_database_url("pctn_afail")
     try:

@@ -1,4 +1,4 @@
-"""The national inbox (`ingestion/samples/national.py`) and the province as a dimension of the marts.
+"""The national inbox (`ingestion_samples/national.py`) and the province as a dimension of the marts.
 
 The generator is checked on real files (same seed, same bytes; a reference directory that
 the intake's own `ingestion.reference` reads through `PCTN_REFERENCE_DIR`); a small
@@ -19,9 +19,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingestion.filenames import parse_file_name
-from ingestion.samples.generate import main
-from ingestion.samples.national import HOME_PROVINCE, read_provinces
+from ingestion.intake.filenames import parse_file_name
+from ingestion_samples.generate import main
+from ingestion_samples.national import HOME_PROVINCE, read_provinces
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "dbt_project" / "seeds"
@@ -131,8 +131,8 @@ def test_small_national_inbox_end_to_end(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_warehouse_url: str
 ) -> None:
     from ingestion.extract import queries
-    from ingestion.pipeline import run_intake
-    from ingestion.transform import run_dbt
+    from ingestion.intake.pipeline import run_intake
+    from ingestion.platform.transform import run_dbt
     from tests.conftest import drop_database
 
     out = tmp_path / "returns"
@@ -217,7 +217,7 @@ def test_small_national_inbox_end_to_end(
         assert {r["unit_code"] for r in rows if r["unit_level"] == "unit"} <= home_units
         assert quality and {r["unit_code"] for r in quality} <= home_units
         # and so does the run summary's headline table: one line per indicator, the home province's values
-        from ingestion.transform import headline_indicators
+        from ingestion.platform.transform import headline_indicators
 
         headline = headline_indicators(url)
         codes = [r["indicator_code"] for r in headline]

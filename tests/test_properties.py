@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingestion.contract.sources import SOURCES
-from ingestion.readers.table import _locate
-from ingestion.readers.values import (
+from ingestion.intake.readers.table import _locate
+from ingestion.intake.readers.values import (
     MAX_COUNT,
     MAX_DECIMAL,
     MAX_MONEY,

@@ -70,14 +70,14 @@ def inbox_state(inbox: Path) -> dict[str, tuple[str, int, int]]:
 
 
 def _drop(url: str) -> None:
-    from ingestion.warehouse import libpq_params, with_database
+    from ingestion.platform.warehouse import libpq_params, with_database
 
     with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
         conn.execute(f'drop database if exists "{libpq_params(url)["dbname"]}" with (force)')
 
 
 def test_the_inbox_is_left_unchanged(tmp_path: Path) -> None:
-    from ingestion.pipeline import run_intake
+    from ingestion.intake.pipeline import run_intake
 
     inbox = tmp_path / "inbox"
     chosen = sample_slice(inbox, extra_loaded=2)
@@ -94,7 +94,7 @@ def test_the_inbox_is_left_unchanged(tmp_path: Path) -> None:
 
 
 def test_utf16_csv_is_rejected_as_bad_encoding(tmp_path: Path) -> None:
-    from ingestion.pipeline import run_intake
+    from ingestion.intake.pipeline import run_intake
 
     name = SLICE[0]
     assert _entry(name)["reject_code"] == "bad_encoding"
@@ -158,8 +158,8 @@ def _contents(url: str) -> dict[str, list[str]]:
     each file with the time it was written (docProps, zip entries), so their bytes and
     SHA-256 differ between two intakes made at different times.
     """
-    from ingestion.pseudonym import pseudonym_key
-    from ingestion.sealing import unseal
+    from ingestion.intake.pseudonym import pseudonym_key
+    from ingestion.intake.sealing import unseal
 
     out: dict[str, list[str]] = {}
     with psycopg.connect(url, autocommit=True) as conn:
@@ -205,7 +205,7 @@ def _contents(url: str) -> dict[str, list[str]]:
 
 @pytest.mark.slow  # two intakes of 13 files, one in 2 spawned processes (GX imported in each)
 def test_parallel_intake_equals_a_serial_one(tmp_path: Path) -> None:
-    from ingestion.pipeline import PARALLEL_MIN_FILES, run_intake
+    from ingestion.intake.pipeline import PARALLEL_MIN_FILES, run_intake
 
     inbox = tmp_path / "inbox"
     chosen = sample_slice(inbox)
@@ -230,8 +230,8 @@ def test_parallel_intake_equals_a_serial_one(tmp_path: Path) -> None:
 @pytest.mark.slow  # a real `dbt build`
 def test_dbt_build_on_an_empty_warehouse(tmp_path: Path) -> None:
     """What `make run` does with an empty inbox: the intake creates its schemas, dbt builds on no rows."""
-    from ingestion.pipeline import run_intake
-    from ingestion.transform import run_dbt
+    from ingestion.intake.pipeline import run_intake
+    from ingestion.platform.transform import run_dbt
 
     empty = tmp_path / "inbox"
     empty.mkdir()
@@ -263,7 +263,7 @@ def test_dbt_build_on_an_empty_warehouse(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- node counts in the README
 def _manifest_counts(tmp_path: Path) -> dict[str, int]:
-    from ingestion.transform import run_dbt
+    from ingestion.platform.transform import run_dbt
 
     run_dbt("postgresql://nobody@localhost:1/none", ["parse"], target_path=tmp_path)  # parse never connects
     manifest = json.loads((tmp_path / "manifest.json").read_text())

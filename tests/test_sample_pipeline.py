@@ -73,8 +73,8 @@ def test_nothing_lost_for_any_file(sample_warehouse):
 def test_archive_is_byte_for_byte(sample_warehouse):
     import hashlib
 
-    from ingestion.pseudonym import pseudonym_key
-    from ingestion.sealing import unseal
+    from ingestion.intake.pseudonym import pseudonym_key
+    from ingestion.intake.sealing import unseal
 
     with psycopg.connect(sample_warehouse.url) as conn:
         for sha, size, content in conn.execute("select sha256, size_bytes, content from registry.file_contents"):
@@ -90,7 +90,7 @@ def test_archive_is_byte_for_byte(sample_warehouse):
 
 
 def test_second_run_changes_nothing(sample_warehouse):
-    from ingestion.pipeline import run_intake
+    from ingestion.intake.pipeline import run_intake
 
     def counts():
         with psycopg.connect(sample_warehouse.url) as conn:

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from ingestion.contract.sources import SOURCES
-from ingestion.readers.encodings import EncodingError, decode_bytes
-from ingestion.samples.generate import (
+from ingestion.intake.readers.encodings import EncodingError, decode_bytes
+from ingestion_samples.generate import (
     REJECT_CODES,
     ROW_RULES,
     Options,
@@ -26,7 +26,7 @@ from ingestion.samples.generate import (
     write_big_csv,
     write_big_xlsx,
 )
-from ingestion.samples.story import load_reference
+from ingestion_samples.story import load_reference
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
@@ -58,7 +58,7 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
 
 
 def test_committed_sample_is_a_fresh_generation(tmp_path: Path, expected: dict) -> None:
-    """If this fails, regenerate: python -m ingestion.samples.generate --seed 168 --out samples/returns"""
+    """If this fails, regenerate: python -m ingestion_samples.generate --seed 168 --out samples/returns"""
     assert expected["seed"] == 168 and expected["years"] == [2023, 2025] and expected["provinces"] == 1
     generate(tmp_path / "returns", Options(seed=168))
     assert digests(tmp_path / "returns") == digests(INBOX)

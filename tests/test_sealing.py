@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from ingestion.sealing import seal, unseal
+from ingestion.intake.sealing import seal, unseal
 
 
 def test_round_trip_and_no_clear_text():

@@ -19,8 +19,8 @@ import psycopg
 import pytest
 
 from ingestion.contract.sources import SOURCES
-from ingestion.problems import Rejection
-from ingestion.validate import BatchItem, ValidationReport, validate, validate_batch
+from ingestion.intake.problems import Rejection
+from ingestion.intake.validate import BatchItem, ValidationReport, validate, validate_batch
 from tests.conftest import SAMPLES, _fresh_database_url
 from tests.returns_factory import THANHTRA_HEADERS, thanhtra_row, write_csv
 
@@ -47,8 +47,8 @@ def _verdicts(report: ValidationReport) -> tuple:
 
 def _sample_items() -> list[tuple[str, BatchItem]]:
     """Every sample file that reads as a return (bad rows and file-level failures included)."""
-    from ingestion.pipeline import _check_title, _identify
-    from ingestion.readers.isolated import shared_reader
+    from ingestion.intake.pipeline import _check_title, _identify
+    from ingestion.intake.readers.isolated import shared_reader
 
     items = []
     for path in sorted(p for p in (SAMPLES).rglob("*") if p.is_file()):
@@ -129,8 +129,8 @@ def test_batch_keeps_keys_per_file_and_each_files_own_period_end() -> None:
 
 
 def _intake(url: str, paths: list[Path], out: Path):
-    from ingestion.pipeline import process_batch, register_file
-    from ingestion.schema import ensure_schema
+    from ingestion.intake.pipeline import process_batch, register_file
+    from ingestion.intake.schema import ensure_schema
 
     with psycopg.connect(url, autocommit=True) as conn:
         ensure_schema(conn)
@@ -192,7 +192,7 @@ def _received_masked(contents: dict[str, list[str]]) -> dict[str, list[str]]:
 
 @pytest.mark.slow  # two intakes of the sample slice
 def test_batched_intake_stores_what_a_file_by_file_intake_stores(tmp_path: Path, monkeypatch) -> None:
-    from ingestion.pipeline import run_intake
+    from ingestion.intake.pipeline import run_intake
     from tests.test_readme_claims import _contents, _drop, sample_slice
 
     inbox = tmp_path / "inbox"

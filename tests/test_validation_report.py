@@ -11,8 +11,8 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from pathlib import Path
 
-from ingestion.datadocs import build_data_docs
-from ingestion.pipeline import run_intake
+from ingestion.intake.datadocs import build_data_docs
+from ingestion.intake.pipeline import run_intake
 from tests.returns_factory import THANHTRA_HEADERS, thanhtra_row, write_csv
 
 HOSTILE = "<img src=x onerror=alert(1)><script>alert(1)</script>"

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from ingestion.readers.values import (
+from ingestion.intake.readers.values import (
     ValueProblem,
     fold,
     parse_article,

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ingestion.contract.sources import SOURCES, Source
+from ingestion.paths import EXPECTATIONS_DIR
 
-EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
 EARLIEST_DATE = "1990-01-01"
 
 
@@ -191,7 +191,7 @@ def write_all() -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m ingestion.contract.suites` (make suites): write expectations/<source>_return.json."""
-    from ingestion import envhelp
+    from ingestion.platform import envhelp
 
     envhelp.parser(
         "python -m ingestion.contract.suites",

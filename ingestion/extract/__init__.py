@@ -34,8 +34,8 @@ from ingestion.extract.manifest import ExtractFile, build_manifest, render_manif
 from ingestion.extract.queries import ExtractDataError
 from ingestion.extract.report_docx import render_report
 from ingestion.extract.workbook import BuildInfo, render_workbook
-from ingestion.marts_lock import MartsBusy, MartsIncomplete, marts_read
-from ingestion.warehouse import REPO_ROOT
+from ingestion.paths import REPO_ROOT
+from ingestion.platform.marts_lock import MartsBusy, MartsIncomplete, marts_read
 
 # Bump when the layout of the files changes, so unchanged marts still give a new extract.
 FORMAT_VERSION = "2"
@@ -96,7 +96,7 @@ def build_extract(
     identical. A period without any loaded return raises `NoLoadedReturns` before
     anything is read or stored (no empty extract).
 
-    The marts are read under the shared marts lock (`ingestion.marts_lock`): never
+    The marts are read under the shared marts lock (`ingestion.platform.marts_lock`): never
     while a build runs (it waits, then `MartsBusy`), never after a failed one
     (`MartsIncomplete`).
     """

@@ -19,11 +19,12 @@ from ingestion.extract import (
     latest_period,
     write_extract,
 )
-from ingestion.warehouse import REPO_ROOT, WarehouseUnreachable, check_reachable, warehouse_url
+from ingestion.paths import REPO_ROOT
+from ingestion.platform.warehouse import WarehouseUnreachable, check_reachable, warehouse_url
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ingestion import envhelp
+    from ingestion.platform import envhelp
 
     parser = envhelp.parser(
         "python -m ingestion.extract",

@@ -38,7 +38,7 @@ from psycopg.types.json import Jsonb
 
 from ingestion.extract.manifest import ExtractFile
 from ingestion.extract.store import ensure_schema, files_json, load_extract, load_files
-from ingestion.warehouse import REPO_ROOT
+from ingestion.paths import REPO_ROOT
 
 log = logging.getLogger(__name__)
 

@@ -43,7 +43,7 @@ def periods_of(code: str) -> list[str]:
 
 def require_loaded_returns(url: str, code: str) -> int:
     """The number of loaded returns for `code`; raise `NoLoadedReturns` when there is none."""
-    from ingestion.submissions import loaded_returns
+    from ingestion.intake.submissions import loaded_returns
 
     covered = periods_of(code)
     count = loaded_returns(url, covered)

@@ -6,7 +6,7 @@ process, and a 3 MB zip bomb inflates to gigabytes. These checks look only at
 the zip's directory and at the first few kilobytes of each XML part, so they cost
 milliseconds whatever the file claims to hold. What they cannot see (a zip that
 lies about its sizes, a sheet without a dimension) is bounded by the reader's
-process limits (`ingestion.readers.isolated`).
+process limits (`ingestion.intake.readers.isolated`).
 
 No library does this: openpyxl and calamine both read the parts first and check
 nothing; `zipfile` exposes the declared sizes, which is what is used here.
@@ -18,8 +18,8 @@ import re
 import zipfile
 from io import BytesIO
 
-from ingestion.problems import Rejection
-from ingestion.readers.limits import ReaderLimits
+from ingestion.intake.problems import Rejection
+from ingestion.intake.readers.limits import ReaderLimits
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_MARKERS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))

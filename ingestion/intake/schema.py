@@ -25,7 +25,7 @@ create table if not exists registry.file_contents (
 );
 comment on table registry.file_contents is
     'Originals of every return keyed by the SHA-256 of their bytes, sealed with AES-256-GCM (names inside): '
-    'the shared archive that every worker reads; ingestion.sealing.unseal gives back the exact bytes.';
+    'the shared archive that every worker reads; ingestion.intake.sealing.unseal gives back the exact bytes.';
 
 create table if not exists registry.files (
     file_id          bigserial primary key,

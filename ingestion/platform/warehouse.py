@@ -15,7 +15,8 @@ from urllib.parse import parse_qs, unquote, urlparse, urlunparse
 
 import psycopg
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from ingestion.paths import REPO_ROOT
+
 DATA_DIR = Path(os.environ.get("PCTN_DATA_DIR", REPO_ROOT / ".data"))
 EMBEDDED_DB = "pctn"
 

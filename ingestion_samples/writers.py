@@ -28,7 +28,7 @@ from typing import Literal
 import xlsxwriter
 
 from ingestion.contract.sources import Column, Source
-from ingestion.readers.encodings import LegacyScheme, encode_legacy
+from ingestion.intake.readers.encodings import LegacyScheme, encode_legacy
 
 FIXED_TIMESTAMP = datetime(2026, 1, 5, 8, 0, 0)  # xlsx docProps created/modified: never the clock
 TONES = "\u0300\u0301\u0303\u0309\u0323"

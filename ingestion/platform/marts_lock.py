@@ -3,7 +3,7 @@
 dbt rebuilds the marts one relation at a time: while a build runs, or after one
 failed half-way, `marts` mixes old and new tables. So:
 
-- a build (`dbt build`/`run`/`seed`/`snapshot`, from `ingestion.transform.run_dbt` or
+- a build (`dbt build`/`run`/`seed`/`snapshot`, from `ingestion.platform.transform.run_dbt` or
   the `pctn_models` DAG) holds the PostgreSQL advisory lock `pctn.marts` **exclusively**
   for its whole run, and records itself in `audit.marts_builds` (running, then complete
   or failed);
@@ -52,7 +52,7 @@ create table if not exists audit.marts_builds (
     detail        text
 );
 comment on table audit.marts_builds is
-    'One row per dbt run that writes relations (ingestion.marts_lock): running, complete or failed. '
+    'One row per dbt run that writes relations (ingestion.platform.marts_lock): running, complete or failed. '
     'The extract reads the marts only when no build since the last complete full build failed or died.';
 """
 

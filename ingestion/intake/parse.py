@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from ingestion.contract.sources import Column, Source
-from ingestion.problems import RowProblem, SkippedRow
-from ingestion.pseudonym import pseudonymise
-from ingestion.readers.table import SheetTable, header_index, looks_like_names, match_header
-from ingestion.readers.values import (
+from ingestion.intake.problems import RowProblem, SkippedRow
+from ingestion.intake.pseudonym import pseudonymise
+from ingestion.intake.readers.table import SheetTable, header_index, looks_like_names, match_header
+from ingestion.intake.readers.values import (
     Cell,
     ValueProblem,
     clean_text,

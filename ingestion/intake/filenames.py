@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingestion.problems import Rejection
+from ingestion.intake.problems import Rejection
 
 _NAME = re.compile(
     r"^(?P<source>[a-z]+)_(?P<unit>[A-Z]+-[A-Z0-9-]+)_(?P<period>\d{4}-[A-Z0-9]+)(?:_v(?P<version>\d+))?\.(?P<ext>xlsx|csv)$"

@@ -23,18 +23,31 @@ from pathlib import Path
 import psycopg
 
 from ingestion.contract.sources import SOURCES, Source
-from ingestion.feedback import FeedbackSummary, build_feedback, feedback_file_name, feedback_kind, rejection_report
-from ingestion.filenames import PERIOD_PATTERN, ReturnName, parse_file_name
-from ingestion.inbox import NotRead, UnsafeEntry, record_not_read, survey_inbox
-from ingestion.load import clear_file, copy_raw, write_problems, write_skipped, write_validation
-from ingestion.parse import ParsedReturn
-from ingestion.problems import Rejection, RowProblem
-from ingestion.pseudonym import pseudonym_key
-from ingestion.readers.isolated import ReadResult, shared_reader
+from ingestion.intake.feedback import (
+    FeedbackSummary,
+    build_feedback,
+    feedback_file_name,
+    feedback_kind,
+    rejection_report,
+)
+from ingestion.intake.filenames import PERIOD_PATTERN, ReturnName, parse_file_name
+from ingestion.intake.inbox import NotRead, UnsafeEntry, record_not_read, survey_inbox
+from ingestion.intake.load import clear_file, copy_raw, write_problems, write_skipped, write_validation
+from ingestion.intake.parse import ParsedReturn
+from ingestion.intake.problems import Rejection, RowProblem
+from ingestion.intake.pseudonym import pseudonym_key
+from ingestion.intake.readers.isolated import ReadResult, shared_reader
+from ingestion.intake.registry import (
+    Registration,
+    apply_supersession,
+    file_bytes,
+    register_file,
+    return_lock,
+    sha256_of,
+)
+from ingestion.intake.schema import ensure_schema
+from ingestion.intake.validate import BatchItem, ValidationReport, validate_batch
 from ingestion.reference import ReportingPeriod, periods, units
-from ingestion.registry import Registration, apply_supersession, file_bytes, register_file, return_lock, sha256_of
-from ingestion.schema import ensure_schema
-from ingestion.validate import BatchItem, ValidationReport, validate_batch
 
 log = logging.getLogger(__name__)
 

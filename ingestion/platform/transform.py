@@ -1,11 +1,11 @@
 """Run the dbt project (staging -> case spine -> indicators) against a warehouse.
 
 dbt runs in-process through `dbtRunner`, with the profile in `dbt_project/`
-and the connection taken from the warehouse URL (`ingestion.warehouse.dbt_env`),
+and the connection taken from the warehouse URL (`ingestion.platform.warehouse.dbt_env`),
 so the embedded pgserver's unix-socket host works as well as a TCP server.
 dbt reads its profile's `env_var`s from the process environment, so they are set
 for the duration of the call and restored afterwards. A run that writes relations
-holds the marts lock exclusively and records itself (`ingestion.marts_lock`), so a
+holds the marts lock exclusively and records itself (`ingestion.platform.marts_lock`), so a
 build never overlaps another build or an extract, whoever started them.
 """
 
@@ -21,8 +21,9 @@ from typing import Any
 
 import psycopg
 
-from ingestion.marts_lock import is_writing, marts_build
-from ingestion.warehouse import REPO_ROOT, dbt_env
+from ingestion.paths import REPO_ROOT
+from ingestion.platform.marts_lock import is_writing, marts_build
+from ingestion.platform.warehouse import dbt_env
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
@@ -121,7 +122,7 @@ def run_dbt(
         env["DBT_LOG_PATH"] = str(target_path / "logs")
 
     if is_writing(args):
-        with marts_build(url, args, origin="ingestion.transform") as build:
+        with marts_build(url, args, origin="ingestion.platform.transform") as build:
             result = _invoke(cli_args, env, callbacks)
             build.succeeded = bool(result.success)
             build.invocation_id = invocation_id(target_path or DBT_PROJECT_DIR / "target")

@@ -17,8 +17,8 @@ operator with a genuinely large export can raise it without touching code:
 | `PCTN_READER_MEMORY_MB` | 4,096 | address space of the reader process |
 | `PCTN_READER_TIMEOUT_S` | 300 | wall-clock seconds to read and parse one file |
 
-The last two are enforced by `ingestion.readers.isolated`; the others by the
-cheap checks in `ingestion.readers.precheck` and by the table reader.
+The last two are enforced by `ingestion.intake.readers.isolated`; the others by the
+cheap checks in `ingestion.intake.readers.precheck` and by the table reader.
 """
 
 from __future__ import annotations

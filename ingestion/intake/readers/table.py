@@ -23,11 +23,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ingestion.contract.sources import Column, Source
-from ingestion.problems import Rejection, SkippedKind, SkippedRow
-from ingestion.readers.encodings import EncodingError, decode_bytes, repair_many
-from ingestion.readers.limits import EXCEL_MAX_CELL_CHARS, ReaderLimits
-from ingestion.readers.precheck import check_file, column_number, too_large
-from ingestion.readers.values import Cell, clean_text, fold
+from ingestion.intake.problems import Rejection, SkippedKind, SkippedRow
+from ingestion.intake.readers.encodings import EncodingError, decode_bytes, repair_many
+from ingestion.intake.readers.limits import EXCEL_MAX_CELL_CHARS, ReaderLimits
+from ingestion.intake.readers.precheck import check_file, column_number, too_large
+from ingestion.intake.readers.values import Cell, clean_text, fold
 
 HEADER_SCAN_ROWS = 40
 SKIPPED_TEXT_CHARS = 500

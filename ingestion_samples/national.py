@@ -1,6 +1,6 @@
 """The national inbox: every unit of N provinces, every expected period of every year asked.
 
-    python -m ingestion.samples.generate --out /tmp/national/returns --provinces 34 --years 2016-2025 --no-bad
+    python -m ingestion_samples.generate --out /tmp/national/returns --provinces 34 --years 2016-2025 --no-bad
 
 `--provinces 1` is the bundled Thanh Hóa sample (`generate.py`, unchanged). With N > 1
 the generator writes the returns of Thanh Hóa and the next N - 1 provinces of the
@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from ingestion.samples.story import (
+from ingestion_samples.story import (
     COMMUNES,
     DISTRICTS,
     SEEDS_DIR,

@@ -1,7 +1,7 @@
 """Write the sample inbox of returns, and what the intake must do with each file.
 
-    python -m ingestion.samples.generate --seed 168 --out samples/returns
-    python -m ingestion.samples.generate --seed 168 --out /tmp/big --provinces 34 --years 2024 --no-bad
+    python -m ingestion_samples.generate --seed 168 --out samples/returns
+    python -m ingestion_samples.generate --seed 168 --out /tmp/big --provinces 34 --years 2024 --no-bad
 
 The returns tell one story (`story.py`) through every sending unit's habits
 (`writers.py`): good returns for 2023-2025 in all formats, a correction (`_v2`)
@@ -38,9 +38,10 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 from ingestion.contract.sources import SOURCES, Source
-from ingestion.readers.encodings import decode_bytes, nfc, repair_many
-from ingestion.samples import national
-from ingestion.samples.story import (
+from ingestion.intake.readers.encodings import decode_bytes, nfc, repair_many
+from ingestion.paths import REPO_ROOT
+from ingestion_samples import national
+from ingestion_samples.story import (
     FAMILY,
     GIVEN_F,
     GIVEN_M,
@@ -55,7 +56,7 @@ from ingestion.samples.story import (
     build_story,
     load_reference,
 )
-from ingestion.samples.writers import (
+from ingestion_samples.writers import (
     FIXED_TIMESTAMP,
     CellValue,
     Office,
@@ -67,7 +68,7 @@ from ingestion.samples.writers import (
     render_xlsx,
 )
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 DEFAULT_SEED = 168
 
 REJECT_CODES = (
@@ -922,7 +923,7 @@ def generate(
     for f in files:
         statuses[str(f["status"])] = statuses.get(str(f["status"]), 0) + 1
     document: dict[str, object] = {
-        "generator": "python -m ingestion.samples.generate",
+        "generator": "python -m ingestion_samples.generate",
         "seed": options.seed,
         "years": [options.first_year, options.last_year],
         "provinces": options.provinces,
@@ -1075,10 +1076,10 @@ def _years(text: str) -> tuple[int, int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ingestion.envhelp import epilog
+    from ingestion.platform.envhelp import epilog
 
     parser = argparse.ArgumentParser(
-        prog="python -m ingestion.samples.generate",
+        prog="python -m ingestion_samples.generate",
         description=(__doc__.splitlines()[0] if __doc__ else "") + " Reads no database.",
         epilog=epilog(()),
         formatter_class=argparse.RawDescriptionHelpFormatter,

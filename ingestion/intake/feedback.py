@@ -21,9 +21,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
-from ingestion.problems import RowProblem, SkippedRow
+from ingestion.intake.problems import RowProblem, SkippedRow
+from ingestion.paths import EXPECTATIONS_DIR
 
 SEVERITY_VI = {"row": "Loại khỏi số liệu (cách ly)", "warn": "Đã nạp, cần kiểm tra lại"}
 SEVERITY_EN = {"row": "Quarantined (not loaded)", "warn": "Loaded, please check"}
@@ -38,7 +38,7 @@ SKIPPED_KIND = {
 # period's deadline if that is still ahead when the file came in, else within this many days.
 RESEND_DAYS = 7
 LOCAL_TZ = dt.timezone(dt.timedelta(hours=7))  # Asia/Ho_Chi_Minh
-EXPECTATIONS = Path(__file__).resolve().parent.parent / "expectations"
+EXPECTATIONS = EXPECTATIONS_DIR
 NAME_PATTERN_VI = "<nguồn>_<mã đơn vị>_<kỳ>[_v<N>].xlsx|csv"
 NAME_EXAMPLE = "dieutra_CA-TINH_2025-Y.xlsx"
 
@@ -128,8 +128,8 @@ def received_text(summary: FeedbackSummary) -> str:
 
 def next_file_name(file_name: str) -> str | None:
     """The name of the correction: the next version number, `<stem>_v<N+1>.<ext>`; None if unreadable."""
-    from ingestion.filenames import parse_file_name
-    from ingestion.problems import Rejection
+    from ingestion.intake.filenames import parse_file_name
+    from ingestion.intake.problems import Rejection
 
     try:
         rn = parse_file_name(file_name)

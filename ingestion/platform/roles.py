@@ -3,7 +3,7 @@
 BI tools and analysts query the marts directly, so the database itself, not the
 tools, has to keep them away from returns in their original form, quarantined
 rows and the audit trail. `ensure_roles` declares that boundary and converges the
-database to it every time it runs (`make run` calls `python -m ingestion.roles`):
+database to it every time it runs (`make run` calls `python -m ingestion.platform.roles`):
 
 - `pctn_loader`, the Python pipeline: writes `registry`, `raw`, `audit` (intake) and
   `delivery` (extract); reads `marts` (the extract's input).
@@ -239,7 +239,7 @@ def _default_privilege_creators(conn: psycopg.Connection, current_user: str, is_
         else:
             log.warning(
                 "roles: %s may not set default privileges for %s; tables dbt creates as %s will need "
-                "`python -m ingestion.roles` again to be readable by BI",
+                "`python -m ingestion.platform.roles` again to be readable by BI",
                 current_user,
                 TRANSFORMER,
                 TRANSFORMER,
@@ -250,7 +250,7 @@ def _default_privilege_creators(conn: psycopg.Connection, current_user: str, is_
 def _ensure_schemas(conn: psycopg.Connection) -> None:
     """Every schema the grants name, so they apply before the intake, dbt or the extract first ran."""
     from ingestion.extract import store  # local import: the extract package pulls in openpyxl
-    from ingestion.schema import ensure_schema
+    from ingestion.intake.schema import ensure_schema
 
     ensure_schema(conn)
     store.ensure_schema(conn)
@@ -320,7 +320,7 @@ order by array_position(%s, r.rolname::text), array_position(%s, n.nspname::text
 
 
 def access_summary(url: str) -> str:
-    """Which role may use or create in which schema: what `python -m ingestion.roles` prints."""
+    """Which role may use or create in which schema: what `python -m ingestion.platform.roles` prints."""
     schemas = [*INTAKE_SCHEMAS, *DBT_SCHEMAS, DELIVERY]
     roles = list(GROUP_ROLES)
     with psycopg.connect(url) as conn:
@@ -356,7 +356,7 @@ def prepare_demo_bi_password(url: str) -> None:
         return
     import secrets
 
-    from ingestion.warehouse import DATA_DIR
+    from ingestion.platform.warehouse import DATA_DIR
 
     path = DATA_DIR / DEMO_BI_PASSWORD_FILE
     if not path.exists():
@@ -375,7 +375,7 @@ def bi_tcp_url(url: str) -> str | None:
     """
     from urllib.parse import quote
 
-    from ingestion.warehouse import embedded_tcp_port, libpq_params
+    from ingestion.platform.warehouse import embedded_tcp_port, libpq_params
 
     params = libpq_params(url)
     user = next(u for u in LOGIN_USERS if u.group == BI_READER)
@@ -393,11 +393,11 @@ def bi_tcp_url(url: str) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m ingestion.roles`: converge the roles on the warehouse (`make run` calls it)."""
-    from ingestion import envhelp
+    """`python -m ingestion.platform.roles`: converge the roles on the warehouse (`make run` calls it)."""
+    from ingestion.platform import envhelp
 
     parser = envhelp.parser(
-        "python -m ingestion.roles",
+        "python -m ingestion.platform.roles",
         "Create the warehouse roles (bi_reader, inspectorate, pctn_transformer, pctn_loader) and grant them\n"
         "exactly their schemas; create/update the login users whose password is set. Idempotent.\n"
         "Tạo vai trò và phân quyền trên kho dữ liệu (chạy lại an toàn).",
@@ -409,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
         help="on the embedded server, give pctn_bi a generated password kept in .data/bi_password (make run does)",
     )
     args = parser.parse_args(argv)
-    from ingestion.warehouse import WarehouseUnreachable, check_reachable, warehouse_url
+    from ingestion.platform.warehouse import WarehouseUnreachable, check_reachable, warehouse_url
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -6,7 +6,7 @@ bytes under another name are a new offer, because the name carries the return's
 identity: a unit that first sent a file under a wrong name (rejected) and then
 renamed it must see it processed. The bytes themselves go to
 `registry.file_contents`, which is the archive *and* the hand-over between tasks (sealed, see
-`ingestion.sealing`, since returns carry names):
+`ingestion.intake.sealing`, since returns carry names):
 a worker that processes a file reads it from the warehouse, never from another
 worker's disk. Among the loaded files of one return (source, unit, period) the
 highest version wins; ties go to the later arrival, and the others become
@@ -22,8 +22,8 @@ from pathlib import Path
 
 import psycopg
 
-from ingestion.pseudonym import pseudonym_key
-from ingestion.sealing import seal, unseal
+from ingestion.intake.pseudonym import pseudonym_key
+from ingestion.intake.sealing import seal, unseal
 
 
 @dataclass(frozen=True)
@@ -79,9 +79,9 @@ def register_bytes(
 
 
 def register_file(conn: psycopg.Connection, path: Path, relative: str | None = None) -> Registration:
-    """Register one regular file of the inbox (links and special files are refused, see `ingestion.inbox`)."""
-    from ingestion.inbox import read_regular_file
-    from ingestion.readers.limits import ReaderLimits
+    """Register one regular file of the inbox (links and special files are refused, see `ingestion.intake.inbox`)."""
+    from ingestion.intake.inbox import read_regular_file
+    from ingestion.intake.readers.limits import ReaderLimits
 
     st = os.lstat(path)
     data = read_regular_file(path, ReaderLimits.from_env().max_file_bytes)

@@ -70,7 +70,7 @@ def ensure_judged_as_of(url: str, as_of: dt.date) -> bool:
     same tables at once. An empty registry still gets its rows: every expected return of the
     periods due by then is listed missing.
     """
-    from ingestion.transform import run_dbt  # local: dbt takes seconds to import
+    from ingestion.platform.transform import run_dbt  # local: dbt takes seconds to import
 
     with psycopg.connect(url, autocommit=True) as lock:
         lock.execute(REBUILD_LOCK_SQL)

@@ -27,8 +27,8 @@ import pandas as pd
 
 from ingestion.contract.sources import Source
 from ingestion.contract.suites import EARLIEST_DATE, suite_path
-from ingestion.problems import Rejection, RowProblem
-from ingestion.readers.values import clean_text
+from ingestion.intake.problems import Rejection, RowProblem
+from ingestion.intake.readers.values import clean_text
 
 SAMPLE_SIZE = 20
 

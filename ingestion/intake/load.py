@@ -18,9 +18,9 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from ingestion.contract.sources import Source
-from ingestion.parse import DistinctColumn, ParsedReturn
-from ingestion.problems import RowProblem, SkippedRow
-from ingestion.validate import ValidationReport
+from ingestion.intake.parse import DistinctColumn, ParsedReturn
+from ingestion.intake.problems import RowProblem, SkippedRow
+from ingestion.intake.validate import ValidationReport
 
 
 def _py(value: Any) -> Any:

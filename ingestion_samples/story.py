@@ -27,7 +27,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar
 
-SEEDS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
+from ingestion.paths import SEEDS_DIR
+
 DAY = timedelta(days=1)
 
 Value = str | int | date | Decimal | list[str] | None

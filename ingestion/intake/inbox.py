@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 
-from ingestion.readers.limits import ReaderLimits
+from ingestion.intake.readers.limits import ReaderLimits
 
 
 @dataclass(frozen=True)

@@ -33,24 +33,24 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from ingestion.problems import Rejection
-from ingestion.readers.limits import ReaderLimits
+from ingestion.intake.problems import Rejection
+from ingestion.intake.readers.limits import ReaderLimits
+from ingestion.paths import REPO_ROOT
 
 _HEADER = struct.Struct("!Q")
 RECYCLE_AFTER_FILES = 500
 STARTUP_TIMEOUT_S = 120
 RECYCLE_ABOVE_FRACTION = 0.5  # of the memory limit, as peak RSS
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_ROOT = REPO_ROOT
 
 
 @dataclass
 class ReadResult:
     """What the child hands back for one file: the parsed rows and the table's facts."""
 
-    parsed: Any  # ingestion.parse.ParsedReturn
+    parsed: Any  # ingestion.intake.parse.ParsedReturn
     title_unit: str | None
     title_period: str | None
     encoding: str | None
@@ -62,8 +62,8 @@ class ReadResult:
 def read_and_parse(data: bytes, extension: str, source_code: str, key: bytes, limits: ReaderLimits) -> ReadResult:
     """The work itself, the same in the child and in process: checks, table, typed columns."""
     from ingestion.contract.sources import SOURCES
-    from ingestion.parse import parse_table
-    from ingestion.readers.table import read_table
+    from ingestion.intake.parse import parse_table
+    from ingestion.intake.readers.table import read_table
 
     source = SOURCES[source_code]
     table = read_table(data, extension, source, limits)
@@ -99,7 +99,7 @@ class IsolatedReader:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115  closed in close()/_kill()
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "ingestion.readers.isolated", str(self.limits.memory_mb)],
+            [sys.executable, "-m", "ingestion.intake.readers.isolated", str(self.limits.memory_mb)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
@@ -330,7 +330,7 @@ def _child(memory_mb: int) -> None:
 
 
 if __name__ == "__main__":
-    # run the imported module's copy, so what is pickled names `ingestion.readers.isolated`, not `__main__`
-    from ingestion.readers.isolated import _child as serve
+    # run the imported module's copy, so what is pickled names `ingestion.intake.readers.isolated`, not `__main__`
+    from ingestion.intake.readers.isolated import _child as serve
 
     serve(int(sys.argv[1]))

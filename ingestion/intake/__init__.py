@@ -1,0 +1,1 @@
+"""The intake: inbox to registry, raw and audit: read, validate, pseudonymise, load, feed back."""
