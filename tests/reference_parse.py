@@ -1,7 +1,7 @@
 """REFERENCE ONLY (tests): the per-cell parser the column-wise `ingestion.intake.parse` replaced.
 
 Kept verbatim (but for whole numbers built straight as Int64, the one fix) so
-`tests/test_columnar.py` can prove the column-wise path gives the same frame,
+`tests/intake/test_columnar.py` can prove the column-wise path gives the same frame,
 problems, pseudonyms and written cells. Original docstring:
 
 Turn a located table into typed columns of the contract, cell by cell.

@@ -25,7 +25,7 @@ from rich.console import Console
 from ingestion.intake.pipeline import FileOutcome
 from ingestion.progress import Reporter
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples" / "returns"
 
 ENTRY_POINTS = [

@@ -1,6 +1,6 @@
 """A DAG whose tasks fail on purpose, under the project's own retry policy and failure notice.
 
-Used by tests/test_error_paths.py only (its folder is the DAGS_FOLDER of that test). Every
+Used by tests/dags/test_error_paths.py only (its folder is the DAGS_FOLDER of that test). Every
 task takes `dags/_common.default_args()` as the real DAGs do, with one change: the first
 retry delay is 1 s instead of 30 s so the doubling back-off can be watched in a test run.
 The errors are real: a refused PostgreSQL connection (psycopg.OperationalError), an
@@ -14,7 +14,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "dags"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "dags"))
 
 import _common as c  # the project's DAG helpers, from dags/
 from airflow.sdk import dag, task

@@ -18,11 +18,11 @@ import psycopg
 import pytest
 
 from tests.conftest import migrate_airflow_home
-from tests.test_dags_run import Airflow, _drop_database, _fresh_database
+from tests.dags.test_dags_run import Airflow, _drop_database, _fresh_database
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples" / "returns"
 GOOD = "dieutra_CA-TINH_2024-Y.xlsx"
 CORRUPT = "thads_THADS-TINH_2024-6M.xlsx"  # the sample's corrupt workbook (samples/expected.json)

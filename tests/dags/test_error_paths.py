@@ -41,7 +41,7 @@ from tests.conftest import _fresh_database_url, drop_database, migrate_airflow_h
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples" / "returns"
 TEST_DAGS = Path(__file__).resolve().parent / "airflow_dags"
 NOTIFY_TO = "thanhtra.tinh@thanhhoa.example.vn,pctn-data@thanhhoa.example.vn"

@@ -19,7 +19,7 @@ import pytest
 
 from ingestion.platform.marts_lock import MartsBusy, MartsIncomplete, is_full, is_writing, marts_build, marts_read
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 # A build that holds the lock for `seconds`, then ends as told (complete / failed / killed by the test)
 _HOLDER = r"""

@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"
 MOUNT = "/opt/pctn"
 AIRFLOW_SERVICES = {

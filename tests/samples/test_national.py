@@ -23,7 +23,7 @@ from ingestion.intake.filenames import parse_file_name
 from ingestion_samples.generate import main
 from ingestion_samples.national import HOME_PROVINCE, read_provinces
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "dbt_project" / "seeds"
 # The small form: Thanh Hóa and Hà Nội, one year, a few active districts (about 90 files).
 SMALL = ["--provinces", "2", "--years", "2025", "--active-units", "0.05", "--no-bad"]

@@ -5,7 +5,7 @@ creates its runs (`run_type = backfill`, one per cron tick in the range), which 
 scheduler of `make up` then runs. Without a scheduler here, the test checks what the
 command creates: one run per reporting deadline of the year, each with the logical date
 whose periods (`dags/_common.periods_due`) are the ones the scheduled run would extract.
-The runs themselves are exercised by `tests/test_dags_run.py` (`dags test` at the same
+The runs themselves are exercised by `tests/dags/test_dags_run.py` (`dags test` at the same
 logical dates).
 """
 
@@ -24,7 +24,7 @@ from ingestion.platform.airflow_env import airflow_env
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 README_COMMAND = "airflow backfill create --dag-id pctn_extract --from-date 2025-01-01 --to-date 2025-12-31"
 
 

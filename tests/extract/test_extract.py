@@ -3,7 +3,7 @@ and compared with the marts of the sample's real `dbt build`, cell by cell.
 
 The comparisons query the marts with SQL of their own, not the extract's; the headline
 list is read from the seed file. Tests that need the marts changed work on a clone of
-the sample database (`clone_of`, tests/test_extract_marts.py).
+the sample database (`clone_of`, tests/extract/test_extract_marts.py).
 """
 
 from __future__ import annotations

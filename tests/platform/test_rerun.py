@@ -31,7 +31,7 @@ from tests.conftest import _fresh_database_url, drop_database
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples" / "returns"
 
 # Nothing may change, `registry.receipts` included: a receipt is one per *offer*, an inbox

@@ -22,7 +22,7 @@ from tests.conftest import _fresh_database_url, drop_database
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_a_failed_build_shows_per_model_and_leaves_marts_the_extract_refuses(tmp_path):

@@ -28,7 +28,7 @@ from ingestion_samples.generate import (
 )
 from ingestion_samples.story import load_reference
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples"
 INBOX = SAMPLES / "returns"
 NAME = re.compile(r"^(?P<source>[a-z]+)_(?P<unit>[A-Z0-9-]+)_(?P<period>\d{4}-(?:Q[1-4]|6M|9M|Y))(?:_v(?P<v>\d+))?\.")

@@ -25,7 +25,7 @@ from tests.conftest import _fresh_database_url, drop_database, migrate_airflow_h
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples" / "returns"
 CORRUPT = "thads_THADS-TINH_2024-6M.xlsx"  # the sample's corrupt workbook (samples/expected.json)
 

@@ -38,7 +38,7 @@ from ingestion.extract import (
 )
 from ingestion.extract.store import load_files
 
-os.environ.setdefault("AIRFLOW_HOME", str(Path(__file__).resolve().parent.parent / ".data" / "airflow-test"))
+os.environ.setdefault("AIRFLOW_HOME", str(Path(__file__).resolve().parents[2] / ".data" / "airflow-test"))
 
 BUILT_AT = datetime(2025, 1, 6, 1, 30, tzinfo=UTC)
 SFTP_USER, SFTP_PASSWORD = "thanhtra", "s3cret-for-tests"

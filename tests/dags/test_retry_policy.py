@@ -2,7 +2,7 @@
 
 README, "What happens on errors": a transient error (warehouse or network gone, a failed
 delivery) is retried 3 times, 30 s then doubling, at most 10 min; anything else fails at
-once. `tests/test_error_paths.py` watches the same policy act in Airflow runs.
+once. `tests/dags/test_error_paths.py` watches the same policy act in Airflow runs.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "dags"
 sys.path.insert(0, str(REPO / "bench"))
 

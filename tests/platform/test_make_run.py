@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_bi_access import _psql_binary, example_queries
+from tests.platform.test_bi_access import _psql_binary, example_queries
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SCREENSHOT = REPO / "docs" / "img" / "validation-report.png"
 
 

@@ -46,7 +46,7 @@ from tests.clear_names import name_pattern as _name_pattern
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 BI_DOC = REPO / "README.md"  # its "Connect your BI tool" section
 EXPECTED = REPO / "samples" / "expected.json"
 INSUFFICIENT_PRIVILEGE = "42501"

@@ -13,7 +13,7 @@ import yaml
 
 from ingestion.platform.roles import LOGIN_USERS
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_init_creates_roles_and_login_users_from_required_secrets() -> None:

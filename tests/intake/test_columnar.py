@@ -33,7 +33,7 @@ from ingestion.intake.readers.table import SheetTable, read_table
 from ingestion.intake.readers.values import clean_text, fold
 from tests import reference_parse
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "returns"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "returns"
 KEY = b"columnar-test-key"
 
 

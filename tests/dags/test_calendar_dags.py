@@ -23,11 +23,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.test_dags_run import SAMPLES, Airflow, _drop_database, _fresh_database, airflow_home, xcom
+from tests.dags.test_dags_run import SAMPLES, Airflow, _drop_database, _fresh_database, airflow_home, xcom
 
 __all__ = ["airflow_home"]  # the module-scoped fixture, shared with test_dags_run
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "dbt_project" / "seeds"
 # Loaded returns of 2025 only (one police, one enforcement), none of 2026.
 RETURNS_2025 = ("dieutra_CA-TINH_2025-Y.xlsx", "thads_THADS-KV1_2025-Y.csv")
