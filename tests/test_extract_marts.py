@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from ingestion.transform import DBT_PROJECT_DIR
+from ingestion.transform import DBT_PROJECT_DIR, headline_indicators
 from ingestion.warehouse import with_database
 
 SEEDS = DBT_PROJECT_DIR / "seeds"
@@ -78,6 +78,37 @@ def test_headline_and_display_order_come_from_the_seed(sample_warehouse: Any) ->
     assert [code for code, *_ in rows] == [r["indicator_code"] for r in by_seed]
     assert [d for *_, d in rows] == list(range(1, len(seed) + 1))
     assert {g for _, _, g, _ in rows} == {1, 2, 3, 4}
+
+
+def test_every_headline_consumer_reads_dim_indicators(sample_warehouse: Any) -> None:
+    """`make run`'s summary and the extract show the mart's headline list, in its order.
+
+    Changed in the mart only (a clone): the seed still says otherwise, so a consumer
+    that read the seed (the run summary did) fails. The README's BI example is held to
+    the same list in tests/test_bi_access.py.
+    """
+    from ingestion.extract import queries
+
+    with clone_of(sample_warehouse.url) as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                "update marts.dim_indicators set is_headline = not is_headline "
+                "where indicator_code in ('DET_CASES_NEW', 'DET_CASES_NEW_INSPECTION')"
+            )
+        expected = [
+            code
+            for (code,) in fetch(
+                url, "select indicator_code from marts.dim_indicators where is_headline order by display_order"
+            )
+        ]
+        assert "DET_CASES_NEW_INSPECTION" in expected and "DET_CASES_NEW" not in expected
+        assert [r["indicator_code"] for r in headline_indicators(url)] == expected
+        with psycopg.connect(url) as conn:
+            period = queries.find_period(conn, "2025-Y")
+            summary, _ = queries.read_summary(conn, period)
+            assert [r["indicator_code"] for r in summary] == expected
+            nine_months, _ = queries.read_summary(conn, queries.find_period(conn, "2025-9M"))
+            assert [r["indicator_code"] for r in nine_months] == expected
 
 
 # --- dim_strategy_phases ---------------------------------------------------------------------------
