@@ -2,8 +2,9 @@
 
 This is the only module of the extract that knows mart names and columns
 (`docs/interfaces.md`, section "Marts"). It only selects: which indicators are
-headlines, their order, the previous-year values and changes, unit names and levels,
-phase dates and totals are all decided by the marts. Everything downstream works on
+headlines, their order, the previous-year values and changes, unit names and levels
+and their order, phase dates and totals, the per-unit data-quality counts are all
+decided by the marts. Everything downstream works on
 the plain rows returned here, so a renamed mart column is a change in this file only.
 
 Which rows an extract shows (README, "Indicator extracts"):
@@ -14,8 +15,9 @@ Which rows an extract shows (README, "Indicator extracts"):
 - detection / handling / recovery: agencies and their units (restated on today's
   units, so a unit is compared with what its predecessors reported) × indicators,
   default scope, with the same period last year beside;
-- data quality: one line per unit (returns expected, late, missing, rejected; rows
-  quarantined and flagged) and, as an annex, every return missing, rejected or late;
+- data quality: one line per unit (`fct_unit_return_quality`: returns expected, late,
+  missing, rejected; rows quarantined and flagged) and, as an annex, every return missing,
+  rejected or late;
 - trends: full years (`YYYY-Y`) up to the extract's year, province, restated.
 A phase review (`2023-2026`, `2026-2030`, `dim_strategy_phases`) shows the phase's
 years and the phase totals (`fct_phase_totals`).
@@ -304,8 +306,7 @@ def read_group(conn: psycopg.Connection, period: ReportingPeriod, group: str) ->
             on i.indicator_code = c.indicator_code and i.default_scope = c.scope
         where c.period_code = %(period)s and c.restatement = 'restated' and i.indicator_group = %(group)s
           and c.province_code = %(province)s and c.unit_level <> 'national'
-        order by array_position(array['province', 'agency', 'unit'], c.unit_level),
-                 c.agency_code, c.unit_code, i.display_order
+        order by c.unit_level_order, c.agency_code, c.unit_code, i.display_order
         """,
         {"period": period.code, "group": group, "province": PROVINCE},
     )
@@ -324,8 +325,7 @@ def read_phase_group(conn: psycopg.Connection, period: ReportingPeriod, group: s
             on i.indicator_code = t.indicator_code and i.default_scope = t.scope
         where t.phase_code = %(phase)s and i.indicator_group = %(group)s
           and t.province_code = %(province)s and t.unit_level <> 'national'
-        order by array_position(array['province', 'agency', 'unit'], t.unit_level),
-                 t.agency_code, t.unit_code, i.display_order
+        order by t.unit_level_order, t.agency_code, t.unit_code, i.display_order
         """,
         {"phase": period.code, "group": group, "province": PROVINCE},
     )
@@ -385,34 +385,21 @@ def read_trends(conn: psycopg.Connection, period: ReportingPeriod, first_year: i
 
 # --- data quality ----------------------------------------------------------------------------------
 
-_UNIT_NAMES = """
-    unit_names as (
-        select unit_code, agency_code, unit_name_vi, province_code from marts.dim_reporting_units
-    )
-"""
-
 
 def read_submissions(conn: psycopg.Connection, period: ReportingPeriod) -> list[Row]:
     """Returns due inside the extract period that are missing, rejected or late (worst first)."""
     return _rows(
         conn,
-        f"""
-        with {_UNIT_NAMES},
-        final as (
-            select s.source, s.unit_code, un.unit_name_vi, s.period_code, s.due_date, s.received_at,
-                   s.status, s.rows_read, s.rows_loaded, s.rows_quarantined, p.end_date
-            from marts.fct_return_submissions as s
-            inner join marts.dim_reporting_periods as p on p.period_code = s.period_code
-            left join unit_names as un on un.unit_code = s.unit_code
-            where s.status <> 'on_time'
-              and (s.expected or s.status <> 'missing')
-              and p.start_date >= %(start)s and p.end_date <= %(end)s
-              and coalesce(un.province_code, %(province)s) = %(province)s
-        )
-        select source, unit_code, unit_name_vi, period_code, due_date, received_at, status,
-               rows_read, rows_loaded, rows_quarantined
-        from final
-        order by array_position(array['missing', 'rejected', 'late'], status), source, unit_code, end_date, period_code
+        """
+        select s.source, s.unit_code, s.unit_name_vi, s.period_code, s.due_date, s.received_at, s.status,
+               s.rows_read, s.rows_loaded, s.rows_quarantined
+        from marts.fct_return_submissions as s
+        inner join marts.dim_reporting_periods as p on p.period_code = s.period_code
+        where s.status <> 'on_time'
+          and (s.expected or s.status <> 'missing')
+          and p.start_date >= %(start)s and p.end_date <= %(end)s
+          and s.province_code = %(province)s
+        order by s.status_order, s.source, s.unit_code, p.end_date, s.period_code
         """,
         {"start": period.start_date, "end": period.end_date, "province": PROVINCE},
     )
@@ -422,42 +409,14 @@ def read_unit_quality(conn: psycopg.Connection, period: ReportingPeriod) -> list
     """One line per unit: its returns inside the extract period by status, and its problem rows."""
     return _rows(
         conn,
-        f"""
-        with {_UNIT_NAMES},
-        periods as (
-            select period_code from marts.dim_reporting_periods
-            where start_date >= %(start)s and end_date <= %(end)s
-        ),
-        returns as (
-            select s.unit_code,
-                   count(*) filter (where s.expected or s.status <> 'missing') as returns_due,
-                   count(*) filter (where s.status = 'on_time') as on_time,
-                   count(*) filter (where s.status = 'late') as late,
-                   count(*) filter (where s.status = 'missing' and s.expected) as missing,
-                   count(*) filter (where s.status = 'rejected') as rejected,
-                   coalesce(sum(s.rows_loaded), 0) as rows_loaded
-            from marts.fct_return_submissions as s
-            inner join periods as p on p.period_code = s.period_code
-            group by s.unit_code
-        ),
-        problems as (
-            select q.unit_code,
-                   coalesce(sum(q.rows) filter (where q.severity = 'row'), 0) as rows_quarantined,
-                   coalesce(sum(q.rows) filter (where q.severity = 'warn'), 0) as rows_flagged
-            from marts.fct_quarantine_summary as q
-            inner join periods as p on p.period_code = q.period_code
-            group by q.unit_code
-        )
-        select r.unit_code, un.agency_code, un.unit_name_vi, r.returns_due, r.on_time, r.late,
-               r.missing, r.rejected, r.rows_loaded,
-               coalesce(q.rows_quarantined, 0) as rows_quarantined, coalesce(q.rows_flagged, 0) as rows_flagged
-        from returns as r
-        left join problems as q on q.unit_code = r.unit_code
-        left join unit_names as un on un.unit_code = r.unit_code
-        where r.returns_due > 0 and coalesce(un.province_code, %(province)s) = %(province)s
-        order by (r.missing + r.rejected + r.late) = 0, un.agency_code, r.unit_code
+        """
+        select unit_code, agency_code, unit_name_vi, returns_due, on_time, late, missing, rejected,
+               rows_loaded, rows_quarantined, rows_flagged
+        from marts.fct_unit_return_quality
+        where report_period_code = %(period)s and province_code = %(province)s
+        order by needs_follow_up desc, agency_code, unit_code
         """,
-        {"start": period.start_date, "end": period.end_date, "province": PROVINCE},
+        {"period": period.code, "province": PROVINCE},
     )
 
 
@@ -465,16 +424,13 @@ def read_quarantine(conn: psycopg.Connection, period: ReportingPeriod) -> list[R
     """Rows quarantined or flagged, by source, unit, period and rule, inside the extract period."""
     return _rows(
         conn,
-        f"""
-        with {_UNIT_NAMES}
-        select q.source, q.unit_code, un.unit_name_vi, q.period_code, q.rule, q.severity, q.rows
+        """
+        select q.source, q.unit_code, q.unit_name_vi, q.period_code, q.rule, q.severity, q.rows
         from marts.fct_quarantine_summary as q
         inner join marts.dim_reporting_periods as p on p.period_code = q.period_code
-        left join unit_names as un on un.unit_code = q.unit_code
         where p.start_date >= %(start)s and p.end_date <= %(end)s
-          and coalesce(un.province_code, %(province)s) = %(province)s
-        order by q.source, q.unit_code, p.end_date, q.period_code,
-                 array_position(array['row', 'warn'], q.severity), q.rule
+          and q.province_code = %(province)s
+        order by q.source, q.unit_code, p.end_date, q.period_code, q.severity_order, q.rule
         """,
         {"start": period.start_date, "end": period.end_date, "province": PROVINCE},
     )

@@ -148,8 +148,7 @@ select
     e.change_pct
 from marts.fct_yearly_evaluation as e
 inner join marts.dim_indicators as i on e.indicator_code = i.indicator_code
-inner join reference.indicators as s on e.indicator_code = s.indicator_code
-where s.is_headline
+where i.is_headline
   and e.scope = i.default_scope
   and e.province_code = %(province)s
   and e.unit_level = 'province'
@@ -162,12 +161,15 @@ where s.is_headline
       ),
       (select max(report_year) from marts.fct_yearly_evaluation)
   )
-order by i.sort_order
+order by i.display_order
 """
 
 
 def headline_indicators(url: str) -> list[dict[str, object]]:
     """Headline indicators (the deployment's province, restated, default scope) of the latest year with yearly returns.
+
+    Which indicators are headlines, and their order, is `marts.dim_indicators` (`is_headline`,
+    `display_order`): the same list the extract's summary and the yearly draft show.
 
     The marts hold every province of the reference and a national total: the summary
     keeps to the deployment's own province (dbt var `province_code`), as the extract does.

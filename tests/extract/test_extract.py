@@ -524,7 +524,8 @@ def test_text_that_looks_like_a_formula_stays_text(url: str, tmp_path: Path) -> 
                 "q.period_code, q.rule, q.severity from marts.fct_quarantine_summary as q "
                 "join marts.dim_reporting_periods as p using (period_code) where p.report_year = 2024 limit 1)"
             )
-            conn.execute("update marts.dim_reporting_units set unit_name_vi = '-2+3' where unit_code = 'TT-TINH'")
+            # the data-quality sheet's unit names (the mart carries them)
+            conn.execute("update marts.fct_unit_return_quality set unit_name_vi = '-2+3' where unit_code = 'TT-TINH'")
         path = write_extract(clone, build_extract(clone, "2024-Y", built_at=BUILT_AT), tmp_path)
     with zipfile.ZipFile(path) as z:
         for name in z.namelist():

@@ -7,7 +7,10 @@ copy of that database made by PostgreSQL (`create database … template …`), s
 session's warehouse stays as dbt built it.
 
 The expected values are computed here with SQL of the test's own (self-joins on
-`fct_indicator_values`, counts on the seeds), not with the marts' SQL.
+`fct_indicator_values`, counts on the seeds), not with the marts' SQL, and never by
+re-implementing a mart in Python: the formulas (changes, phase totals, per-unit data
+quality) are dbt unit tests on fixed inputs and data tests on the built rows
+(dbt_project/models/marts/_marts__unit_tests.yml, _marts__models.yml).
 """
 
 from __future__ import annotations
@@ -16,13 +19,13 @@ import csv
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import psycopg
 import pytest
 
-from ingestion.platform.transform import DBT_PROJECT_DIR
+from ingestion.platform.transform import DBT_PROJECT_DIR, headline_indicators
 from ingestion.platform.warehouse import with_database
 
 SEEDS = DBT_PROJECT_DIR / "seeds"
@@ -46,11 +49,6 @@ def clone_of(url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'drop database if exists "{name}" with (force)')
-
-
-def pg_round(value: Decimal, places: int) -> Decimal:
-    """PostgreSQL's round(): half away from zero (Python's round() on Decimal rounds half to even)."""
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def _seed(name: str) -> list[dict[str, str]]:
@@ -78,6 +76,37 @@ def test_headline_and_display_order_come_from_the_seed(sample_warehouse: Any) ->
     assert [code for code, *_ in rows] == [r["indicator_code"] for r in by_seed]
     assert [d for *_, d in rows] == list(range(1, len(seed) + 1))
     assert {g for _, _, g, _ in rows} == {1, 2, 3, 4}
+
+
+def test_every_headline_consumer_reads_dim_indicators(sample_warehouse: Any) -> None:
+    """`make run`'s summary and the extract show the mart's headline list, in its order.
+
+    Changed in the mart only (a clone): the seed still says otherwise, so a consumer
+    that read the seed (the run summary did) fails. The README's BI example is held to
+    the same list in tests/platform/test_bi_access.py.
+    """
+    from ingestion.extract import queries
+
+    with clone_of(sample_warehouse.url) as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                "update marts.dim_indicators set is_headline = not is_headline "
+                "where indicator_code in ('DET_CASES_NEW', 'DET_CASES_NEW_INSPECTION')"
+            )
+        expected = [
+            code
+            for (code,) in fetch(
+                url, "select indicator_code from marts.dim_indicators where is_headline order by display_order"
+            )
+        ]
+        assert "DET_CASES_NEW_INSPECTION" in expected and "DET_CASES_NEW" not in expected
+        assert [r["indicator_code"] for r in headline_indicators(url)] == expected
+        with psycopg.connect(url) as conn:
+            period = queries.find_period(conn, "2025-Y")
+            summary, _ = queries.read_summary(conn, period)
+            assert [r["indicator_code"] for r in summary] == expected
+            nine_months, _ = queries.read_summary(conn, queries.find_period(conn, "2025-9M"))
+            assert [r["indicator_code"] for r in nine_months] == expected
 
 
 # --- dim_strategy_phases ---------------------------------------------------------------------------
@@ -131,25 +160,8 @@ def test_comparisons_pair_each_cell_with_the_same_period_a_year_before(sample_wa
         """,
     )
     assert mismatches == []
-    compared = fetch(
-        url,
-        """
-        select c.value, c.previous_value, c.change_abs, c.change_pct, c.change_points, i.unit
-        from marts.fct_indicator_comparisons as c join marts.dim_indicators as i using (indicator_code)
-        where c.previous_value is not null and c.value is not null
-        """,
-    )
-    assert len(compared) > 500
-    for value, previous, diff, pct, points, unit in compared:
-        assert diff == value - previous
-        if previous != 0:
-            assert pct == pg_round((value - previous) / abs(previous), 6)
-        else:
-            assert pct is None
-        if unit == "ratio":
-            assert points == pg_round((value - previous) * 100, 4)
-        else:
-            assert points is None
+    # the change columns' formulas: unit test comparison_with_the_same_period_last_year and the
+    # data tests of fct_indicator_comparisons (_marts__models.yml), on every built row
 
 
 def test_comparisons_name_every_unit_agency_and_the_province(sample_warehouse: Any) -> None:
@@ -172,22 +184,6 @@ def test_comparisons_name_every_unit_agency_and_the_province(sample_warehouse: A
 
 
 # --- fct_yearly_evaluation and fct_phase_totals -------------------------------------------------------
-
-
-def test_yearly_evaluation_has_both_change_columns(sample_warehouse: Any) -> None:
-    rows = fetch(
-        sample_warehouse.url,
-        """
-        select e.value, e.previous_value, e.change_pct, e.change_points, i.unit
-        from marts.fct_yearly_evaluation as e join marts.dim_indicators as i using (indicator_code)
-        where e.report_year = 2025 and e.previous_value is not null
-        """,
-    )
-    ratios = [r for r in rows if r[4] == "ratio"]
-    assert ratios and len(rows) > len(ratios)
-    for value, previous, pct, points, unit in rows:
-        assert pct == (pg_round((value - previous) / abs(previous), 6) if previous else None)
-        assert points == (pg_round((value - previous) * 100, 4) if unit == "ratio" else None)
 
 
 def test_phase_totals_sum_the_years_and_say_which(sample_warehouse: Any) -> None:
@@ -218,7 +214,7 @@ def test_phase_totals_sum_the_years_and_say_which(sample_warehouse: Any) -> None
     assert max(r[3] for r in rows) == 2025  # the sample's mid-term review covers 2023-2025
 
 
-@pytest.mark.parametrize("mart", ["fct_indicator_comparisons", "dim_strategy_phases"])
+@pytest.mark.parametrize("mart", ["fct_indicator_comparisons", "dim_strategy_phases", "fct_unit_return_quality"])
 def test_new_marts_are_documented_in_the_database(sample_warehouse: Any, mart: str) -> None:
     comments = fetch(
         sample_warehouse.url,

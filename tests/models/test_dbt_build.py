@@ -688,7 +688,10 @@ def test_run_dbt_names_failing_nodes(built_warehouse: dict[str, object], tmp_pat
     from ingestion.platform.transform import DbtRunError
 
     url = str(built_warehouse["url"])
-    duplicate = "insert into marts.fct_quarantine_summary values ('thads', 'X', '2024-Y', 'test_rule', 'row', 1)"
+    duplicate = (
+        "insert into marts.fct_quarantine_summary (source, unit_code, period_code, rule, severity, rows, "
+        "province_code, severity_order) values ('thads', 'X', '2024-Y', 'test_rule', 'row', 1, 'THANHHOA', 1)"
+    )
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(duplicate)
         conn.execute(duplicate)
