@@ -11,23 +11,23 @@
 with
 
 inspections as (
-    select * from {{ ref('stg_thanhtra__inspections') }}
+    select * from {{ ref('int_thanhtra_inspections_latest') }}
 ),
 
 investigations as (
-    select * from {{ ref('stg_dieutra__cases') }}
+    select * from {{ ref('int_dieutra_cases_latest') }}
 ),
 
 prosecutions as (
-    select * from {{ ref('stg_truyto__cases') }}
+    select * from {{ ref('int_truyto_cases_latest') }}
 ),
 
 trials as (
-    select * from {{ ref('stg_xetxu__cases') }}
+    select * from {{ ref('int_xetxu_cases_latest') }}
 ),
 
 matters as (
-    select * from {{ ref('stg_thads__matters') }}
+    select * from {{ ref('int_thads_matters_latest') }}
 ),
 
 case_by_transfer as (

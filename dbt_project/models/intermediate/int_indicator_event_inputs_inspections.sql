@@ -11,7 +11,7 @@
 with
 
 inspections as (
-    select * from {{ ref('stg_thanhtra__inspections') }}
+    select * from {{ ref('int_thanhtra_inspections_latest') }}
 ),
 
 case_records as (

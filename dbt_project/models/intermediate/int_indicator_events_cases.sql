@@ -12,15 +12,15 @@ case_records as (
 ),
 
 investigation_states as (
-    select * from {{ ref('stg_dieutra__case_states') }}
+    select * from {{ ref('int_dieutra_case_states') }}
 ),
 
 prosecution_states as (
-    select * from {{ ref('stg_truyto__case_states') }}
+    select * from {{ ref('int_truyto_case_states') }}
 ),
 
 trial_states as (
-    select * from {{ ref('stg_xetxu__case_states') }}
+    select * from {{ ref('int_xetxu_case_states') }}
 ),
 
 channels as (

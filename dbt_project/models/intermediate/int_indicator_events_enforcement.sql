@@ -5,7 +5,7 @@
 with
 
 matter_states as (
-    select * from {{ ref('stg_thads__matter_states') }}
+    select * from {{ ref('int_thads_matter_states') }}
 ),
 
 submissions as (

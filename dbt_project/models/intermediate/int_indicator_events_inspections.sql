@@ -11,7 +11,7 @@
 with
 
 inspections as (
-    select * from {{ ref('stg_thanhtra__inspections') }}
+    select * from {{ ref('int_thanhtra_inspections_latest') }}
     {%- if is_incremental() %}
         where record_key in ({{ changed_event_records('int_indicator_event_inputs_inspections') }})
     {%- endif %}
