@@ -8,13 +8,14 @@
 - every indicator of the seed has a unit test that states its expected values;
 - layers as dbt's structure guide has them: a source's staging model is a view over one raw
   table, the models that join the registry and change grain (state history, latest state)
-  are intermediate.
+  are intermediate; the active periods and the order of the case stages are written once.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,17 @@ def test_state_models_are_intermediate(manifest: dict[str, Any]) -> None:
         assert node["schema"] == "intermediate" and name.startswith("int_"), name
         assert name.endswith(("_states", "_latest")), name
         assert (node["config"]["materialized"], node["config"]["unique_key"]) == ("incremental", "record_key"), name
+
+
+def test_active_periods_and_stage_order_written_once(manifest: dict[str, Any]) -> None:
+    models = _models(manifest)
+    users = {name for name, n in models.items() if re.search(r"\bactive_periods as\b", n["raw_code"])}
+    assert len(users) >= 4, users  # the contribution models and the inspections' inputs
+    for name in users:
+        assert "model.pctn.int_active_periods" in models[name]["depends_on"]["nodes"], name
+        assert "loaded_periods" not in models[name]["raw_code"], f"{name} derives the active periods again"
+    literal = [name for name, n in models.items() if re.search(r"(\b\d+|\bend) as stage_order", n["raw_code"])]
+    assert not literal, f"stage order written out instead of macro case_stage_order: {literal}"
 
 
 def test_interface_document_parsed() -> None:
