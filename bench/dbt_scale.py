@@ -34,11 +34,11 @@ import psycopg
 RESULTS = Path(__file__).resolve().parent / "results"
 BUILD_ARGS = ["build", "--exclude", "resource_type:unit_test"]
 STATE_TABLES = (
-    "stg_thanhtra__inspection_states",
-    "stg_dieutra__case_states",
-    "stg_truyto__case_states",
-    "stg_xetxu__case_states",
-    "stg_thads__matter_states",
+    "int_thanhtra_inspection_states",
+    "int_dieutra_case_states",
+    "int_truyto_case_states",
+    "int_xetxu_case_states",
+    "int_thads_matter_states",
 )
 
 
@@ -111,7 +111,7 @@ def _state_rows(url: str) -> dict[str, int]:
         for table in STATE_TABLES:
             n, m = conn.execute(
                 "select count(*), count(*) filter (where refreshed_at = latest.at)"
-                f" from staging.{table}, (select max(refreshed_at) as at from staging.{table}) as latest"
+                f" from intermediate.{table}, (select max(refreshed_at) as at from intermediate.{table}) as latest"
             ).fetchone()  # type: ignore[misc]
             total, recomputed = total + n, recomputed + m
     return {"state_rows": total, "state_rows_recomputed": recomputed}

@@ -146,5 +146,6 @@ def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> SampleWarehous
     url = _fresh_database_url("pctn_sample")
     out = tmp_path_factory.mktemp("sample_out")
     outcomes = run_intake(url, SAMPLES, out)
-    run_dbt(url, ["build"])
+    # artefacts and logs in the session's own folder, not dbt_project/target|logs of the checkout
+    run_dbt(url, ["build"], target_path=tmp_path_factory.mktemp("sample_dbt"))
     return SampleWarehouse(url, outcomes, out)

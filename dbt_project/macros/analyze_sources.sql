@@ -57,3 +57,12 @@ begin
 end
 $$
 {% endmacro %}
+
+
+{#- The intermediate folder's post-hook: ANALYZE the table just built, unless the model
+    analyses itself (config `analyzes_itself`: the state-history and latest-state models
+    delete stale rows in their own post-hooks first, then analyse only if the build wrote).
+    Renders nothing then, and dbt skips an empty hook. -#}
+{% macro analyze_unless_self_analysed() %}
+    {%- if not config.get('analyzes_itself', false) %}analyze {{ this }}{% endif %}
+{%- endmacro %}

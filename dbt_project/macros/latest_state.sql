@@ -1,5 +1,5 @@
-{#- The latest state of each record from its history of states (the `*_states`
-    staging models): the return with the latest period end; among returns ending
+{#- The latest state of each record from its history of states (the
+    `int_<source>_<record>_states` models): the return with the latest period end; among returns ending
     the same day (Q4 and Y) the cumulative one, then the highest version. Also
     when and by which unit the record was first reported, the unit that first
     reported its event (when `event_date` is given), and since when its current
@@ -127,6 +127,7 @@ select * from final
         'incremental_strategy': 'delete+insert',
         'unique_key': 'record_key',
         'on_schema_change': 'fail',
+        'analyzes_itself': true,
         'indexes': [
             {'columns': ['record_key'], 'unique': true},
         ],

@@ -1,6 +1,6 @@
 {#- The history of states of one source: from `rows_cte` (one row per record per
-    current return, built by the model with its source's own cleaning, from the
-    `files` CTE of loaded files), keep one row per record and return (should two
+    current return, built by the model from its source's staging view, cleaned
+    there, joined to the `files` CTE of loaded files), keep one row per record and return (should two
     loaded versions of one return coexist, the later version wins) and add the
     status reported in the previous return. `columns` are the model's record
     columns after `record_key`.
@@ -145,6 +145,7 @@ select * from final
         'incremental_strategy': 'delete+insert',
         'unique_key': 'record_key',
         'on_schema_change': 'fail',
+        'analyzes_itself': true,
         'indexes': [
             {'columns': ['record_key']},
             {'columns': ['file_id']},

@@ -5,13 +5,17 @@
   in Vietnamese and English ("Mã chỉ tiêu / Indicator code");
 - the marts other parts of the project read have exactly the columns that
   docs/interfaces.md fixes;
-- every indicator of the seed has a unit test that states its expected values.
+- every indicator of the seed has a unit test that states its expected values;
+- layers as dbt's structure guide has them: a source's staging model is a view over one raw
+  table, the models that join the registry and change grain (state history, latest state)
+  are intermediate; the active periods and the order of the case stages are written once.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +76,42 @@ def test_schemas_are_exact(manifest: dict[str, Any]) -> None:
     assert seeds == {"reference"}
     sources = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["sources"]]
     assert all(n["schema"] == "staging" for n in sources), "only staging reads source()"
+
+
+SOURCE_FOLDERS = ("thanhtra", "dieutra", "truyto", "xetxu", "thads")
+
+
+def test_source_staging_is_one_to_one_with_raw(manifest: dict[str, Any]) -> None:
+    """Renames and cleaning of one raw table: a view on one source, no registry, no seed, no other model."""
+    staged = {
+        name: n for name, n in _models(manifest).items() if n["fqn"][1:3] in (["staging", s] for s in SOURCE_FOLDERS)
+    }
+    assert len(staged) == len(SOURCE_FOLDERS), sorted(staged)
+    for name, node in staged.items():
+        assert node["config"]["materialized"] == "view", name
+        assert [d.split(".")[0] for d in node["depends_on"]["nodes"]] == ["source"], (name, node["depends_on"])
+
+
+def test_state_models_are_intermediate(manifest: dict[str, Any]) -> None:
+    """History and latest state join the registry and change grain: intermediate, incremental, keyed on the record."""
+    macros = {"macro.pctn.state_history", "macro.pctn.latest_state"}
+    states = {name: n for name, n in _models(manifest).items() if macros & set(n["depends_on"]["macros"])}
+    assert len(states) == 2 * len(SOURCE_FOLDERS), sorted(states)
+    for name, node in states.items():
+        assert node["schema"] == "intermediate" and name.startswith("int_"), name
+        assert name.endswith(("_states", "_latest")), name
+        assert (node["config"]["materialized"], node["config"]["unique_key"]) == ("incremental", "record_key"), name
+
+
+def test_active_periods_and_stage_order_written_once(manifest: dict[str, Any]) -> None:
+    models = _models(manifest)
+    users = {name for name, n in models.items() if re.search(r"\bactive_periods as\b", n["raw_code"])}
+    assert len(users) >= 4, users  # the contribution models and the inspections' inputs
+    for name in users:
+        assert "model.pctn.int_active_periods" in models[name]["depends_on"]["nodes"], name
+        assert "loaded_periods" not in models[name]["raw_code"], f"{name} derives the active periods again"
+    literal = [name for name, n in models.items() if re.search(r"(\b\d+|\bend) as stage_order", n["raw_code"])]
+    assert not literal, f"stage order written out instead of macro case_stage_order: {literal}"
 
 
 def test_interface_document_parsed() -> None:

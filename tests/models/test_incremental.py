@@ -100,7 +100,7 @@ def _stamps(conn: psycopg.Connection) -> dict[str, tuple[int, int]]:
         if table.endswith("_states"):
             out[table] = conn.execute(
                 "select count(*), count(*) filter (where refreshed_at = latest.at)"
-                f" from staging.{table}, (select max(refreshed_at) as at from staging.{table}) as latest"
+                f" from intermediate.{table}, (select max(refreshed_at) as at from intermediate.{table}) as latest"
             ).fetchone()  # type: ignore[assignment]
     return out
 
@@ -140,7 +140,7 @@ def _reject_a_file_alone_in_its_records(conn: psycopg.Connection) -> tuple[int, 
             select min(file_id) as file_id from current_rows group by record_key having count(*) = 1
         )
         select file_id, count(*) from lone
-        where file_id in (select states.file_id from staging.stg_thanhtra__inspection_states as states)
+        where file_id in (select states.file_id from intermediate.int_thanhtra_inspection_states as states)
         group by file_id order by count(*) desc, file_id limit 1
         """
     ).fetchone()  # type: ignore[misc]
@@ -173,7 +173,7 @@ def test_incremental_build_equals_full_refresh(tmp_path: Path) -> None:
                 (REPROCESSED,),
             ).fetchone()  # type: ignore[misc]
             v1_rows = conn.execute(
-                "select count(*) from staging.stg_thanhtra__inspection_states where file_id = %s", (v1_id,)
+                "select count(*) from intermediate.int_thanhtra_inspection_states where file_id = %s", (v1_id,)
             ).fetchone()[0]  # type: ignore[index]
             assert v1_rows > 0, "version 1 is loaded before version 2 arrives"
 
@@ -194,13 +194,13 @@ def test_incremental_build_equals_full_refresh(tmp_path: Path) -> None:
         with psycopg.connect(url, autocommit=True) as conn:
             # the superseded version's rows are gone, the reprocessed file's rows are its new load
             assert not conn.execute(
-                "select count(*) from staging.stg_thanhtra__inspection_states where file_id = %s", (v1_id,)
+                "select count(*) from intermediate.int_thanhtra_inspection_states where file_id = %s", (v1_id,)
             ).fetchone()[0]  # type: ignore[index]
             assert not conn.execute(
-                "select count(*) from staging.stg_thanhtra__inspection_states where file_id = %s", (cleared_id,)
+                "select count(*) from intermediate.int_thanhtra_inspection_states where file_id = %s", (cleared_id,)
             ).fetchone()[0]  # type: ignore[index]
             stale = conn.execute(
-                "select count(*) from staging.stg_thanhtra__inspection_states"
+                "select count(*) from intermediate.int_thanhtra_inspection_states"
                 " where file_id = %s and file_processed_at <> %s",
                 (reprocessed_id, processed_after),
             ).fetchone()[0]  # type: ignore[index]
@@ -223,7 +223,7 @@ def test_incremental_build_equals_full_refresh(tmp_path: Path) -> None:
             assert inspection_events_after & inspection_events_before, "unchanged inspections keep their rows"
             assert inspection_events_after - inspection_events_before, "changed inspections are recomputed"
             tables = _copy_built_tables(conn)
-            assert {"fct_indicator_values", "fct_cases", "stg_thanhtra__inspections"} <= {t for _, t in tables}
+            assert {"fct_indicator_values", "fct_cases", "int_thanhtra_inspections_latest"} <= {t for _, t in tables}
 
         run_dbt(url, [*BUILD, "--full-refresh"], target_path=tmp_path / "t3", quiet=True)
         with psycopg.connect(url, autocommit=True) as conn:

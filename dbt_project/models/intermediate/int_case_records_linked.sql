@@ -11,23 +11,23 @@
 with
 
 inspections as (
-    select * from {{ ref('stg_thanhtra__inspections') }}
+    select * from {{ ref('int_thanhtra_inspections_latest') }}
 ),
 
 investigations as (
-    select * from {{ ref('stg_dieutra__cases') }}
+    select * from {{ ref('int_dieutra_cases_latest') }}
 ),
 
 prosecutions as (
-    select * from {{ ref('stg_truyto__cases') }}
+    select * from {{ ref('int_truyto_cases_latest') }}
 ),
 
 trials as (
-    select * from {{ ref('stg_xetxu__cases') }}
+    select * from {{ ref('int_xetxu_cases_latest') }}
 ),
 
 matters as (
-    select * from {{ ref('stg_thads__matters') }}
+    select * from {{ ref('int_thads_matters_latest') }}
 ),
 
 case_by_transfer as (
@@ -65,7 +65,7 @@ inspection_records as (
             as case_key,
         case_by_transfer.case_id,
         'inspection_transfer' as stage,
-        0 as stage_order,
+        {{ case_stage_order("'inspection_transfer'") }} as stage_order,
         inspections.record_key,
         case when case_by_transfer.case_id is not null then 'transfer_ref' else 'none' end as link_method,
         coalesce(inspections.conclusion_unit_code, inspections.first_reported_unit_code) as unit_code,
@@ -97,7 +97,7 @@ investigation_records as (
         investigations.case_id as case_key,
         investigations.case_id,
         'investigation' as stage,
-        1 as stage_order,
+        {{ case_stage_order("'investigation'") }} as stage_order,
         investigations.record_key,
         'case_id' as link_method,
         investigations.first_reported_unit_code as unit_code,
@@ -129,7 +129,7 @@ prosecution_records as (
         prosecutions.case_id as case_key,
         prosecutions.case_id,
         'prosecution' as stage,
-        2 as stage_order,
+        {{ case_stage_order("'prosecution'") }} as stage_order,
         prosecutions.record_key,
         'case_id' as link_method,
         coalesce(prosecutions.indictment_unit_code, prosecutions.first_reported_unit_code) as unit_code,
@@ -165,7 +165,7 @@ trial_records as (
         ) as case_key,
         coalesce(trials.case_id, case_by_judgment_from_matters.case_id) as case_id,
         trials.trial_level as stage,
-        case when trials.trial_level = 'appeal' then 4 else 3 end as stage_order,
+        {{ case_stage_order('trials.trial_level') }} as stage_order,
         trials.record_key,
         case
             when trials.case_id is not null then 'case_id'
@@ -207,7 +207,7 @@ enforcement_records as (
         ) as case_key,
         coalesce(matters.case_id, case_by_judgment_from_trials.case_id) as case_id,
         'enforcement' as stage,
-        5 as stage_order,
+        {{ case_stage_order("'enforcement'") }} as stage_order,
         matters.record_key,
         case
             when matters.case_id is not null then 'case_id'

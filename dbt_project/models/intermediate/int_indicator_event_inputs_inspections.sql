@@ -11,32 +11,16 @@
 with
 
 inspections as (
-    select * from {{ ref('stg_thanhtra__inspections') }}
+    select * from {{ ref('int_thanhtra_inspections_latest') }}
 ),
 
 case_records as (
     select * from {{ ref('int_case_records_linked') }}
 ),
 
-submissions as (
-    select * from {{ ref('int_return_submissions') }}
-),
-
-periods as (
-    select * from {{ ref('reporting_periods') }}
-),
-
 active_periods as materialized (
     -- a handful of rows, scanned once per inspection below
-    select
-        periods.period_code,
-        periods.start_date,
-        periods.end_date
-    from periods
-    where periods.period_code in (
-            select submissions.period_code from submissions
-            where submissions.is_loaded
-        )
+    select * from {{ ref('int_active_periods') }}
 ),
 
 transfer_links as (

@@ -12,43 +12,23 @@ case_records as (
 ),
 
 investigation_states as (
-    select * from {{ ref('stg_dieutra__case_states') }}
+    select * from {{ ref('int_dieutra_case_states') }}
 ),
 
 prosecution_states as (
-    select * from {{ ref('stg_truyto__case_states') }}
+    select * from {{ ref('int_truyto_case_states') }}
 ),
 
 trial_states as (
-    select * from {{ ref('stg_xetxu__case_states') }}
+    select * from {{ ref('int_xetxu_case_states') }}
 ),
 
 channels as (
     select * from {{ ref('detection_channels') }}
 ),
 
-submissions as (
-    select * from {{ ref('int_return_submissions') }}
-),
-
-periods as (
-    select * from {{ ref('reporting_periods') }}
-),
-
-loaded_periods as (
-    -- periods for which at least one return was loaded
-    select distinct period_code from submissions
-    where is_loaded
-),
-
 active_periods as (
-    select
-        periods.period_code,
-        periods.start_date,
-        periods.end_date
-    from periods
-    inner join loaded_periods
-        on periods.period_code = loaded_periods.period_code
+    select * from {{ ref('int_active_periods') }}
 ),
 
 primary_records as (
@@ -138,7 +118,7 @@ first_instance_trials as (
 stage_states as (
     select
         'investigation' as stage,
-        1 as stage_order,
+        {{ case_stage_order("'investigation'") }} as stage_order,
         record_key,
         unit_code,
         period_end_date,
@@ -151,7 +131,7 @@ stage_states as (
     union all
     select
         'prosecution' as stage,
-        2 as stage_order,
+        {{ case_stage_order("'prosecution'") }} as stage_order,
         record_key,
         unit_code,
         period_end_date,
@@ -164,7 +144,7 @@ stage_states as (
     union all
     select
         trial_level as stage,
-        case when trial_level = 'appeal' then 4 else 3 end as stage_order,
+        {{ case_stage_order('trial_level') }} as stage_order,
         record_key,
         unit_code,
         period_end_date,

@@ -15,15 +15,15 @@ case_records as (
 ),
 
 prosecution_states as (
-    select * from {{ ref('stg_truyto__case_states') }}
+    select * from {{ ref('int_truyto_case_states') }}
 ),
 
 trial_states as (
-    select * from {{ ref('stg_xetxu__case_states') }}
+    select * from {{ ref('int_xetxu_case_states') }}
 ),
 
 matter_states as (
-    select * from {{ ref('stg_thads__matter_states') }}
+    select * from {{ ref('int_thads_matter_states') }}
 ),
 
 downstream_states as (

@@ -5,30 +5,11 @@
 with
 
 matter_states as (
-    select * from {{ ref('stg_thads__matter_states') }}
-),
-
-submissions as (
-    select * from {{ ref('int_return_submissions') }}
-),
-
-periods as (
-    select * from {{ ref('reporting_periods') }}
-),
-
-loaded_periods as (
-    -- periods for which at least one return was loaded
-    select distinct period_code from submissions
-    where is_loaded
+    select * from {{ ref('int_thads_matter_states') }}
 ),
 
 active_periods as (
-    select
-        periods.period_code,
-        periods.end_date
-    from periods
-    inner join loaded_periods
-        on periods.period_code = loaded_periods.period_code
+    select * from {{ ref('int_active_periods') }}
 ),
 
 ranked as (

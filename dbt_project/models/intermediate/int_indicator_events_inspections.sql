@@ -11,7 +11,7 @@
 with
 
 inspections as (
-    select * from {{ ref('stg_thanhtra__inspections') }}
+    select * from {{ ref('int_thanhtra_inspections_latest') }}
     {%- if is_incremental() %}
         where record_key in ({{ changed_event_records('int_indicator_event_inputs_inspections') }})
     {%- endif %}
@@ -21,28 +21,8 @@ case_records as (
     select * from {{ ref('int_case_records_linked') }}
 ),
 
-submissions as (
-    select * from {{ ref('int_return_submissions') }}
-),
-
-periods as (
-    select * from {{ ref('reporting_periods') }}
-),
-
-loaded_periods as (
-    -- periods for which at least one return was loaded
-    select distinct period_code from submissions
-    where is_loaded
-),
-
 active_periods as (
-    select
-        periods.period_code,
-        periods.start_date,
-        periods.end_date
-    from periods
-    inner join loaded_periods
-        on periods.period_code = loaded_periods.period_code
+    select * from {{ ref('int_active_periods') }}
 ),
 
 transfer_links as (

@@ -1,21 +1,29 @@
-{#- Latest state of each criminal case at investigation (macro `latest_state`): from the return with the latest
-    period end; among returns ending the same day (Q4 and Y) the cumulative one, then the
-    highest version. Event dates do not change, so indicators take events from here and
-    place them in every period whose dates contain them. -#}
-{{ latest_state(
-    'stg_dieutra__case_states',
-    columns=[
-        'case_id',
-        'case_title',
-        'initiation_date',
-        'article',
-        'accused_count',
-        'detection_channel',
-        'transfer_ref',
-        'damage_vnd',
-        'secured_vnd',
-        'status',
-        'closing_date',
-        'accused_names_count',
-    ]
-) }}
+{#- Rows of `dieutra` returns as loaded (raw.dieutra_cases), one per record per file: identifiers
+    trimmed, references normalised; no join, same grain. Whether a row is current is
+    the registry's business (int_dieutra_case_states). -#}
+with
+
+source_rows as (
+    select * from {{ source('dieutra', 'dieutra_cases') }}
+),
+
+final as (
+    select
+        file_id,
+        row_number,
+        trim(case_id) as case_id,
+        case_title,
+        initiation_date,
+        article,
+        accused_count,
+        detection_channel,
+        nullif(upper(trim(transfer_ref)), '') as transfer_ref,
+        damage_vnd,
+        secured_vnd,
+        status,
+        closing_date,
+        cardinality(accused_names_pseudonyms) as accused_names_count
+    from source_rows
+)
+
+select * from final

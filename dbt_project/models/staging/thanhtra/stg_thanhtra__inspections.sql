@@ -1,32 +1,38 @@
-{#- Latest state of each inspection or internal check (macro `latest_state`): from the return with the latest
-    period end; among returns ending the same day (Q4 and Y) the cumulative one, then the
-    highest version. Event dates do not change, so indicators take events from here and
-    place them in every period whose dates contain them. -#}
-{{ latest_state(
-    'stg_thanhtra__inspection_states',
-    columns=[
-        'inspection_id',
-        'title',
-        'kind',
-        'sector',
-        'inspected_entity',
-        'start_date',
-        'status',
-        'conclusion_no',
-        'conclusion_date',
-        'violation_vnd',
-        'violation_land_m2',
-        'recommended_recovery_vnd',
-        'recovered_vnd',
-        'orgs_proposed',
-        'persons_proposed',
-        'heads_disciplined',
-        'corruption_cases',
-        'corruption_persons',
-        'transferred_cases',
-        'transferred_persons',
-        'transfer_ref',
-    ],
-    event_date='conclusion_date',
-    event_unit_column='conclusion_unit_code'
-) }}
+{#- Rows of `thanhtra` returns as loaded (raw.thanhtra_inspections), one per record per file: identifiers
+    trimmed, references normalised; no join, same grain. Whether a row is current is
+    the registry's business (int_thanhtra_inspection_states). -#}
+with
+
+source_rows as (
+    select * from {{ source('thanhtra', 'thanhtra_inspections') }}
+),
+
+final as (
+    select
+        file_id,
+        row_number,
+        trim(inspection_id) as inspection_id,
+        title,
+        kind,
+        sector,
+        inspected_entity,
+        start_date,
+        status,
+        conclusion_no,
+        conclusion_date,
+        violation_vnd,
+        violation_land_m2,
+        recommended_recovery_vnd,
+        recovered_vnd,
+        orgs_proposed,
+        persons_proposed,
+        heads_disciplined,
+        corruption_cases,
+        corruption_persons,
+        transferred_cases,
+        transferred_persons,
+        nullif(upper(trim(transfer_ref)), '') as transfer_ref
+    from source_rows
+)
+
+select * from final

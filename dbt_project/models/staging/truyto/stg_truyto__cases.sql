@@ -1,19 +1,25 @@
-{#- Latest state of each criminal case at prosecution (macro `latest_state`): from the return with the latest
-    period end; among returns ending the same day (Q4 and Y) the cumulative one, then the
-    highest version. Event dates do not change, so indicators take events from here and
-    place them in every period whose dates contain them. -#}
-{{ latest_state(
-    'stg_truyto__case_states',
-    columns=[
-        'case_id',
-        'received_date',
-        'article',
-        'accused_count',
-        'indictment_no',
-        'indictment_date',
-        'indicted_count',
-        'status',
-    ],
-    event_date='indictment_date',
-    event_unit_column='indictment_unit_code'
-) }}
+{#- Rows of `truyto` returns as loaded (raw.truyto_cases), one per record per file: identifiers
+    trimmed, references normalised; no join, same grain. Whether a row is current is
+    the registry's business (int_truyto_case_states). -#}
+with
+
+source_rows as (
+    select * from {{ source('truyto', 'truyto_cases') }}
+),
+
+final as (
+    select
+        file_id,
+        row_number,
+        trim(case_id) as case_id,
+        received_date,
+        article,
+        accused_count,
+        indictment_no,
+        indictment_date,
+        indicted_count,
+        status
+    from source_rows
+)
+
+select * from final

@@ -1,22 +1,28 @@
-{#- Latest state of each criminal case at one trial level (macro `latest_state`): from the return with the latest
-    period end; among returns ending the same day (Q4 and Y) the cumulative one, then the
-    highest version. Event dates do not change, so indicators take events from here and
-    place them in every period whose dates contain them. -#}
-{{ latest_state(
-    'stg_xetxu__case_states',
-    columns=[
-        'case_id',
-        'trial_level',
-        'received_date',
-        'article',
-        'defendants_count',
-        'judgment_no',
-        'trial_date',
-        'convicted_count',
-        'ordered_vnd',
-        'status',
-        'defendant_names_count',
-    ],
-    event_date='trial_date',
-    event_unit_column='trial_unit_code'
-) }}
+{#- Rows of `xetxu` returns as loaded (raw.xetxu_cases), one per record per file: identifiers
+    trimmed, references normalised; no join, same grain. Whether a row is current is
+    the registry's business (int_xetxu_case_states). -#}
+with
+
+source_rows as (
+    select * from {{ source('xetxu', 'xetxu_cases') }}
+),
+
+final as (
+    select
+        file_id,
+        row_number,
+        nullif(trim(case_id), '') as case_id,
+        trial_level,
+        received_date,
+        article,
+        defendants_count,
+        nullif(upper(regexp_replace(judgment_no, '\s', '', 'g')), '') as judgment_no,
+        trial_date,
+        convicted_count,
+        ordered_vnd,
+        status,
+        cardinality(defendant_names_pseudonyms) as defendant_names_count
+    from source_rows
+)
+
+select * from final

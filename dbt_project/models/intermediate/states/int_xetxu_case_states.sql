@@ -3,7 +3,7 @@
 with
 
 source_rows as (
-    select * from {{ source('xetxu', 'xetxu_cases') }}
+    select * from {{ ref('stg_xetxu__cases') }}
 ),
 
 files as (
@@ -25,21 +25,21 @@ current_rows as not materialized (
         files.file_version,
         files.processed_at as file_processed_at,
         source_rows.trial_level || '|' || coalesce(
-            nullif(trim(source_rows.case_id), ''),
-            'judgment:' || upper(regexp_replace(source_rows.judgment_no, '\s', '', 'g')),
+            source_rows.case_id,
+            'judgment:' || source_rows.judgment_no,
             'row:' || source_rows.file_id || ':' || source_rows.row_number
         ) as record_key,
-        nullif(trim(source_rows.case_id), '') as case_id,
+        source_rows.case_id,
         source_rows.trial_level,
         source_rows.received_date,
         source_rows.article,
         source_rows.defendants_count,
-        nullif(upper(regexp_replace(source_rows.judgment_no, '\s', '', 'g')), '') as judgment_no,
+        source_rows.judgment_no,
         source_rows.trial_date,
         source_rows.convicted_count,
         source_rows.ordered_vnd,
         source_rows.status,
-        cardinality(source_rows.defendant_names_pseudonyms) as defendant_names_count
+        source_rows.defendant_names_count
     from source_rows
     inner join files
         on source_rows.file_id = files.file_id

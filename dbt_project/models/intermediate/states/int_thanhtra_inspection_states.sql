@@ -3,7 +3,7 @@
 with
 
 source_rows as (
-    select * from {{ source('thanhtra', 'thanhtra_inspections') }}
+    select * from {{ ref('stg_thanhtra__inspections') }}
 ),
 
 files as (
@@ -24,8 +24,8 @@ current_rows as not materialized (
         files.is_cumulative,
         files.file_version,
         files.processed_at as file_processed_at,
-        files.unit_code || '|' || trim(source_rows.inspection_id) as record_key,
-        trim(source_rows.inspection_id) as inspection_id,
+        files.unit_code || '|' || source_rows.inspection_id as record_key,
+        source_rows.inspection_id,
         source_rows.title,
         source_rows.kind,
         source_rows.sector,
@@ -45,7 +45,7 @@ current_rows as not materialized (
         source_rows.corruption_persons,
         source_rows.transferred_cases,
         source_rows.transferred_persons,
-        nullif(upper(trim(source_rows.transfer_ref)), '') as transfer_ref
+        source_rows.transfer_ref
     from source_rows
     inner join files
         on source_rows.file_id = files.file_id

@@ -3,7 +3,7 @@
 with
 
 source_rows as (
-    select * from {{ source('dieutra', 'dieutra_cases') }}
+    select * from {{ ref('stg_dieutra__cases') }}
 ),
 
 files as (
@@ -24,19 +24,19 @@ current_rows as not materialized (
         files.is_cumulative,
         files.file_version,
         files.processed_at as file_processed_at,
-        trim(source_rows.case_id) as record_key,
-        trim(source_rows.case_id) as case_id,
+        source_rows.case_id as record_key,
+        source_rows.case_id,
         source_rows.case_title,
         source_rows.initiation_date,
         source_rows.article,
         source_rows.accused_count,
         source_rows.detection_channel,
-        nullif(upper(trim(source_rows.transfer_ref)), '') as transfer_ref,
+        source_rows.transfer_ref,
         source_rows.damage_vnd,
         source_rows.secured_vnd,
         source_rows.status,
         source_rows.closing_date,
-        cardinality(source_rows.accused_names_pseudonyms) as accused_names_count
+        source_rows.accused_names_count
     from source_rows
     inner join files
         on source_rows.file_id = files.file_id

@@ -1,9 +1,9 @@
-{#- History of states: one row per criminal case at prosecution per current return
+{#- History of states: one row per enforcement matter per current return
     (file status `loaded`), with the state reported at that period's end. -#}
 with
 
 source_rows as (
-    select * from {{ source('truyto', 'truyto_cases') }}
+    select * from {{ ref('stg_thads__matters') }}
 ),
 
 files as (
@@ -24,14 +24,14 @@ current_rows as not materialized (
         files.is_cumulative,
         files.file_version,
         files.processed_at as file_processed_at,
-        trim(source_rows.case_id) as record_key,
-        trim(source_rows.case_id) as case_id,
-        source_rows.received_date,
-        source_rows.article,
-        source_rows.accused_count,
-        source_rows.indictment_no,
-        source_rows.indictment_date,
-        source_rows.indicted_count,
+        files.unit_code || '|' || source_rows.decision_no as record_key,
+        source_rows.decision_no,
+        source_rows.judgment_no,
+        source_rows.case_id,
+        source_rows.decision_date,
+        source_rows.due_vnd,
+        source_rows.enforceable,
+        source_rows.collected_vnd,
         source_rows.status
     from source_rows
     inner join files
@@ -40,15 +40,15 @@ current_rows as not materialized (
 
 {{ state_history(
     'current_rows',
-    source_code='truyto',
+    source_code='thads',
     columns=[
+        'decision_no',
+        'judgment_no',
         'case_id',
-        'received_date',
-        'article',
-        'accused_count',
-        'indictment_no',
-        'indictment_date',
-        'indicted_count',
+        'decision_date',
+        'due_vnd',
+        'enforceable',
+        'collected_vnd',
         'status',
     ]
 ) }}

@@ -1,9 +1,9 @@
-{#- History of states: one row per enforcement matter per current return
+{#- History of states: one row per criminal case at prosecution per current return
     (file status `loaded`), with the state reported at that period's end. -#}
 with
 
 source_rows as (
-    select * from {{ source('thads', 'thads_matters') }}
+    select * from {{ ref('stg_truyto__cases') }}
 ),
 
 files as (
@@ -24,14 +24,14 @@ current_rows as not materialized (
         files.is_cumulative,
         files.file_version,
         files.processed_at as file_processed_at,
-        files.unit_code || '|' || trim(source_rows.decision_no) as record_key,
-        trim(source_rows.decision_no) as decision_no,
-        nullif(upper(regexp_replace(source_rows.judgment_no, '\s', '', 'g')), '') as judgment_no,
-        nullif(trim(source_rows.case_id), '') as case_id,
-        source_rows.decision_date,
-        source_rows.due_vnd,
-        source_rows.enforceable,
-        source_rows.collected_vnd,
+        source_rows.case_id as record_key,
+        source_rows.case_id,
+        source_rows.received_date,
+        source_rows.article,
+        source_rows.accused_count,
+        source_rows.indictment_no,
+        source_rows.indictment_date,
+        source_rows.indicted_count,
         source_rows.status
     from source_rows
     inner join files
@@ -40,15 +40,15 @@ current_rows as not materialized (
 
 {{ state_history(
     'current_rows',
-    source_code='thads',
+    source_code='truyto',
     columns=[
-        'decision_no',
-        'judgment_no',
         'case_id',
-        'decision_date',
-        'due_vnd',
-        'enforceable',
-        'collected_vnd',
+        'received_date',
+        'article',
+        'accused_count',
+        'indictment_no',
+        'indictment_date',
+        'indicted_count',
         'status',
     ]
 ) }}

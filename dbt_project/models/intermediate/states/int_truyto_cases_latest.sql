@@ -1,0 +1,19 @@
+{#- Latest state of each criminal case at prosecution (macro `latest_state`): from the return with the latest
+    period end; among returns ending the same day (Q4 and Y) the cumulative one, then the
+    highest version. Event dates do not change, so indicators take events from here and
+    place them in every period whose dates contain them. -#}
+{{ latest_state(
+    'int_truyto_case_states',
+    columns=[
+        'case_id',
+        'received_date',
+        'article',
+        'accused_count',
+        'indictment_no',
+        'indictment_date',
+        'indicted_count',
+        'status',
+    ],
+    event_date='indictment_date',
+    event_unit_column='indictment_unit_code'
+) }}
