@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import sys
 from pathlib import Path
-from urllib.parse import quote, urlencode
 
 from airflow.sdk import Asset, AssetAlias, AssetAny, BaseHook, CronTriggerTimetable, Variable
 from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
@@ -21,6 +19,7 @@ from airflow.sdk.exceptions import AirflowNotFoundException
 
 from ingestion.contract.sources import SOURCES
 from ingestion.paths import REPO_ROOT
+from ingestion.settings import settings
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +31,7 @@ TIMEZONE = "Asia/Ho_Chi_Minh"
 START_DATE = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-DBT_MANIFEST = Path(os.environ.get("PCTN_DBT_MANIFEST", DBT_PROJECT_DIR / "target" / "manifest.json"))
+DBT_MANIFEST = settings().dbt_manifest  # read at parse time: the models DAG is rendered from it
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 DBT_PROFILE = "pctn"  # dbt_project/dbt_project.yml `profile:`
 DBT_TARGET = "default"  # dbt_project/profiles.yml
@@ -59,12 +58,12 @@ INTAKE_CRON = "*/15 * * * *"
 
 def inbox_dir() -> Path:
     """Where agencies drop returns (`RETURNS_INBOX`, as for `make run`); only scan/register read it."""
-    return Path(os.environ.get("RETURNS_INBOX", REPO_ROOT / "samples" / "returns"))
+    return settings().returns_inbox
 
 
 def output_dir() -> Path:
     """Human-facing copies (archive/, rejected/, feedback/) as `make run` writes them; never read back."""
-    return Path(os.environ.get("PCTN_OUTPUT_DIR", REPO_ROOT / "output"))
+    return settings().output_dir
 
 
 # ---------------------------------------------------------------- assets
@@ -95,24 +94,17 @@ _LIBPQ_EXTRAS = {
 
 def connection_url(conn) -> str:
     """A libpq URL from an Airflow connection (host may be a unix-socket directory)."""
+    from ingestion.platform.warehouse import url_from_params
+
     extra = conn.extra_dejson or {}
-    query = {k: str(v) for k, v in extra.items() if k in _LIBPQ_EXTRAS}
-    host = conn.host or str(extra.get("host") or "")
-    if host.startswith("/"):
-        query["host"] = host
-        host = ""
-    auth = ""
-    if conn.login:
-        auth = quote(conn.login, safe="")
-        if conn.password:
-            auth += ":" + quote(conn.password, safe="")
-        auth += "@"
-    port = f":{conn.port}" if conn.port and host else ""
-    if conn.port and not host:
-        query["port"] = str(conn.port)
-    database = conn.schema or "postgres"
-    url = f"postgresql://{auth}{host}{port}/{quote(database, safe='')}"
-    return f"{url}?{urlencode(query)}" if query else url
+    return url_from_params(
+        host=conn.host or str(extra.get("host") or ""),
+        port=conn.port,
+        user=conn.login,
+        password=conn.password,
+        dbname=conn.schema or "postgres",
+        options={k: str(v) for k, v in extra.items() if k in _LIBPQ_EXTRAS},
+    )
 
 
 def warehouse_url() -> str:
@@ -131,7 +123,7 @@ def warehouse_url() -> str:
 
 # ---------------------------------------------------------------- models and extract (marts lock)
 # How often a watcher sensor (or its trigger) looks at the producer's XComs for its node.
-WATCHER_POKE_INTERVAL_S = int(os.environ.get("PCTN_WATCHER_POKE_INTERVAL", "5"))
+WATCHER_POKE_INTERVAL_S = settings().watcher_poke_interval_s
 
 
 def hold_marts_lock(context, operator) -> None:

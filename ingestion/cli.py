@@ -20,17 +20,16 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingestion.paths import REPO_ROOT
+from ingestion.paths import DBT_TARGET_DIR
 from ingestion.platform import envhelp
-from ingestion.platform.warehouse import DATA_DIR, WarehouseUnreachable, check_reachable, warehouse_url
+from ingestion.platform.warehouse import WarehouseUnreachable, check_reachable, warehouse_url
+from ingestion.settings import env_name, settings
 
 if TYPE_CHECKING:
     from ingestion.intake.pipeline import FileOutcome
     from ingestion.progress import Reporter
 
-DEFAULT_INBOX = REPO_ROOT / "samples" / "returns"
-DEFAULT_OUT = REPO_ROOT / "output"
-KEY_ENV = "PCTN_PSEUDONYM_KEY"  # ingestion.intake.pseudonym.KEY_ENV (not imported: --help stays light)
+KEY_ENV = env_name("pseudonym_key")
 EXIT_USER_ERROR = 2
 
 
@@ -39,24 +38,25 @@ class UserError(Exception):
 
 
 def _inbox() -> Path:
-    return Path(os.environ.get("RETURNS_INBOX", DEFAULT_INBOX))
+    return settings().returns_inbox
 
 
 def _out() -> Path:
-    return Path(os.environ.get("PCTN_OUTPUT_DIR", DEFAULT_OUT))
+    return settings().output_dir
 
 
 def _demo_key() -> None:
     from ingestion.intake.pseudonym import ensure_demo_key
 
-    if not os.environ.get(KEY_ENV):
-        path = DATA_DIR / "pseudonym.key"
-        os.environ[KEY_ENV] = ensure_demo_key(path)
+    current = settings()
+    if not current.pseudonym_key:
+        path = current.demo_key_file()
+        os.environ[KEY_ENV] = ensure_demo_key(path)  # in the environment: the intake's worker processes inherit it
         print(f"[demo] {KEY_ENV} not set: using a local demo key from {path} (set your own in production)")
 
 
 def _require_key() -> None:
-    if not os.environ.get(KEY_ENV):
+    if not settings().pseudonym_key:
         raise UserError(
             f"thiếu khóa bí danh / {KEY_ENV} is not set: names cannot be pseudonymised, so no return is read. "
             f"Fix: export {KEY_ENV}=<a long random secret, kept for good>, or add --demo-key for a local demo key "
@@ -158,13 +158,20 @@ def cmd_run(args: argparse.Namespace) -> None:
 
     with reporter.step("Validation report (offline HTML) from audit tables"):
         docs = build_data_docs(url, out / "data_docs")
-    from ingestion.extract import build_extract, configured_channels, deliver, latest_period, write_extract
+    from ingestion.extract import (
+        build_extract,
+        configured_channels,
+        default_folder,
+        deliver,
+        latest_period,
+        write_extract,
+    )
 
     with reporter.step("Extract: build from the marts"):
         period = latest_period(url)
         extract_id = build_extract(url, period)
     with reporter.step(f"Extract {period}: write workbook and CSVs"):
-        workbook = write_extract(url, extract_id, out / "extract" / period)
+        workbook = write_extract(url, extract_id, default_folder(period))
     for channel in configured_channels():
         with reporter.step(f"Extract {period}: deliver on {channel}"):
             result = deliver(url, extract_id, channel)
@@ -213,7 +220,7 @@ def cmd_docs(args: argparse.Namespace) -> None:
 
     url = _warehouse()
     run_dbt(url, ["docs", "generate"], quiet=True)
-    target = REPO_ROOT / "dbt_project" / "target"
+    target = DBT_TARGET_DIR
     if not hide_unit_tests_in_docs_graph(target / "index.html"):
         print("warning: the docs site's lineage graph shows unit tests (untick them under 'resources')")
     print(f"dbt docs generated in {target} (index.html, catalog.json, manifest.json)")
@@ -238,10 +245,11 @@ def cmd_stop(args: argparse.Namespace) -> None:
     from ingestion.platform.warehouse import stop_embedded_server
 
     pid = stop_embedded_server()
+    pgdata = settings().data_dir / "pg"
     if pid is None:
-        print(f"Embedded PostgreSQL ({DATA_DIR / 'pg'}) is not running.")
+        print(f"Embedded PostgreSQL ({pgdata}) is not running.")
     else:
-        print(f"Stopped the embedded PostgreSQL (pid {pid}, {DATA_DIR / 'pg'}); the next command starts it again.")
+        print(f"Stopped the embedded PostgreSQL (pid {pid}, {pgdata}); the next command starts it again.")
 
 
 def build_parser() -> argparse.ArgumentParser:

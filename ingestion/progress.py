@@ -8,7 +8,6 @@ whether stdout is a terminal (`PCTN_PROGRESS=always|never` forces it).
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from ingestion.settings import env_name, settings
+
 if TYPE_CHECKING:
     from ingestion.intake.pipeline import FileOutcome
 
-PROGRESS_ENV = "PCTN_PROGRESS"
+PROGRESS_ENV = env_name("progress")
 
 # dbt events that end one node (model, seed, test, unit test, snapshot)
 _DBT_RESULT_EVENTS = frozenset(
@@ -30,8 +31,8 @@ _DBT_RESULT_EVENTS = frozenset(
 
 def interactive(stream: Any = None) -> bool:
     """Bars on a terminal only, unless `PCTN_PROGRESS` says `always` or `never`."""
-    forced = os.environ.get(PROGRESS_ENV, "").lower()
-    if forced in {"always", "never"}:
+    forced = settings().progress
+    if forced != "auto":
         return forced == "always"
     stream = stream or sys.stdout
     return bool(getattr(stream, "isatty", lambda: False)())

@@ -12,25 +12,21 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from ingestion.paths import DBT_PROJECT_DIR
+from ingestion.paths import DBT_PROJECT_DIR, SEEDS_DIR
+from ingestion.settings import env_name, settings
 
-SEEDS = DBT_PROJECT_DIR / "seeds"  # the committed reference (Thanh Hóa)
-REFERENCE_DIR_ENV = "PCTN_REFERENCE_DIR"
+SEEDS = SEEDS_DIR  # the committed reference (Thanh Hóa)
+REFERENCE_DIR_ENV = env_name("reference_dir")
 
 
 def reference_dir() -> Path:
     """The reference directory in force: `PCTN_REFERENCE_DIR` (relative to `dbt_project/`, as dbt
     resolves `seed-paths`), else the committed seeds."""
-    configured = os.environ.get(REFERENCE_DIR_ENV)
-    if not configured:
-        return SEEDS
-    path = Path(configured)
-    return path if path.is_absolute() else (DBT_PROJECT_DIR / path).resolve()
+    return settings().reference_dir or SEEDS
 
 
 def dbt_seed_dir() -> str:

@@ -17,7 +17,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingestion.platform.warehouse import DATA_DIR, embedded_server_url, ensure_database, with_database
+from ingestion.platform.warehouse import embedded_server_url, ensure_database, with_database
+from ingestion.settings import settings
 from tests import run_guard
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -74,7 +75,7 @@ def _fresh_database_url(prefix: str) -> str:
     if server_url:
         ensure_database(server_url, name)
         return with_database(server_url, name)
-    return embedded_server_url(DATA_DIR / "test", database=name)
+    return embedded_server_url(settings().data_dir / "test", database=name)
 
 
 def drop_database(url: str) -> None:

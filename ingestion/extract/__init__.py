@@ -14,7 +14,6 @@ Both refuse a period without loaded returns (`guards`): no empty extract is ever
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,16 +33,22 @@ from ingestion.extract.manifest import ExtractFile, build_manifest, render_manif
 from ingestion.extract.queries import ExtractDataError
 from ingestion.extract.report_docx import render_report
 from ingestion.extract.workbook import BuildInfo, render_workbook
-from ingestion.paths import REPO_ROOT
+from ingestion.paths import DBT_TARGET_DIR
 from ingestion.platform.marts_lock import MartsBusy, MartsIncomplete, marts_read
+from ingestion.settings import settings
 
 # Bump when the layout of the files changes, so unchanged marts still give a new extract.
 FORMAT_VERSION = "2"
-DBT_RUN_RESULTS = REPO_ROOT / "dbt_project" / "target" / "run_results.json"
+DBT_RUN_RESULTS = DBT_TARGET_DIR / "run_results.json"
 
 
 def file_stem(period_code: str) -> str:
     return f"pctn_indicators_{period_code}"
+
+
+def default_folder(period_code: str) -> Path:
+    """Where `make run` and `python -m ingestion.extract` write a period: `<PCTN_OUTPUT_DIR>/extract/<period>`."""
+    return settings().output_dir / "extract" / period_code
 
 
 def report_name(period_code: str) -> str:
@@ -57,8 +62,9 @@ def _default_dbt_invocation_id() -> str | None:
     A DAG should pass the invocation id of its own dbt task explicitly; this fallback
     serves `make run`, where dbt ran just before in the same checkout.
     """
-    if os.environ.get("PCTN_DBT_INVOCATION_ID"):
-        return os.environ["PCTN_DBT_INVOCATION_ID"]
+    configured = settings().dbt_invocation_id
+    if configured:
+        return configured
     try:
         return json.loads(DBT_RUN_RESULTS.read_text(encoding="utf-8"))["metadata"]["invocation_id"]
     except (OSError, ValueError, KeyError, TypeError):
@@ -184,6 +190,7 @@ __all__ = [
     "NoLoadedReturns",
     "build_extract",
     "configured_channels",
+    "default_folder",
     "deliver",
     "delivery_log",
     "file_stem",

@@ -15,11 +15,11 @@ from ingestion.extract import (
     ExtractDataError,
     build_extract,
     configured_channels,
+    default_folder,
     deliver,
     latest_period,
     write_extract,
 )
-from ingestion.paths import REPO_ROOT
 from ingestion.platform.warehouse import WarehouseUnreachable, check_reachable, warehouse_url
 
 
@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         envhelp.EXTRACT,
     )
     parser.add_argument("--period", help="kỳ / period code, e.g. 2024-Y, 2025-9M, 2023-2026 (default: latest)")
-    parser.add_argument("--out", type=Path, help="thư mục ghi / output folder (default: output/extract/<period>)")
+    parser.add_argument(
+        "--out", type=Path, help="thư mục ghi / output folder (default: $PCTN_OUTPUT_DIR/extract/<period>)"
+    )
     parser.add_argument(
         "--deliver",
         nargs="*",
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ExtractDataError, WarehouseUnreachable) as exc:
         print(f"lỗi / error: {exc}", file=sys.stderr)
         return 2
-    out = args.out or REPO_ROOT / "output" / "extract" / period
+    out = args.out or default_folder(period)
     step(f"ghi tệp / writing the workbook and CSVs to {out}")
     workbook = write_extract(url, extract_id, out)
     print(workbook)

@@ -38,12 +38,11 @@ from psycopg.types.json import Jsonb
 
 from ingestion.extract.manifest import ExtractFile
 from ingestion.extract.store import ensure_schema, files_json, load_extract, load_files
-from ingestion.paths import REPO_ROOT
+from ingestion.settings import DELIVERY_CHANNELS, settings
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("outbox", "sftp", "email")
-DEFAULT_OUTBOX = REPO_ROOT / "output" / "outbox"
+CHANNELS = DELIVERY_CHANNELS
 
 
 class DeliveryError(RuntimeError):
@@ -81,16 +80,8 @@ class Channel(Protocol):
 
 
 def configured_channels(env: Mapping[str, str] | None = None) -> list[str]:
-    """The channels named in `PCTN_DELIVERY_CHANNELS` (default: the outbox only)."""
-    env = os.environ if env is None else env
-    names = [n.strip().lower() for n in env.get("PCTN_DELIVERY_CHANNELS", "outbox").split(",") if n.strip()]
-    unknown = [n for n in names if n not in CHANNELS]
-    if unknown:
-        raise ValueError(
-            f"PCTN_DELIVERY_CHANNELS: kênh không hợp lệ / unknown channel(s) {unknown}; "
-            f"expected a comma-separated list of {', '.join(CHANNELS)}"
-        )
-    return names
+    """The channels named in `PCTN_DELIVERY_CHANNELS` (default: the outbox only) of `env` (default: the environment)."""
+    return list(settings(env).delivery_channels)
 
 
 # --- channels ------------------------------------------------------------------------------------
@@ -209,17 +200,14 @@ class EmailChannel:
 
 
 def make_channel(name: str, env: Mapping[str, str] | None = None) -> Channel:
-    """A channel configured from the environment (see the module docstring)."""
-    env = os.environ if env is None else env
+    """A channel configured from the settings of `env` (default: the environment; see the module docstring)."""
+    s = settings(env)
     if name == "outbox":
-        output = env.get("PCTN_OUTPUT_DIR")
-        default = Path(output) / "outbox" if output else DEFAULT_OUTBOX
-        return OutboxChannel(Path(env.get("PCTN_OUTBOX_DIR") or default))
+        return OutboxChannel(s.outbox())
     if name == "sftp":
-        return SftpChannel(env.get("PCTN_SFTP_CONN_ID") or "pctn_sftp", env.get("PCTN_SFTP_DIR") or ".")
+        return SftpChannel(s.sftp_conn_id, s.sftp_dir)
     if name == "email":
-        to = [a.strip() for a in (env.get("PCTN_EMAIL_TO") or "").replace(";", ",").split(",") if a.strip()]
-        return EmailChannel(env.get("PCTN_SMTP_CONN_ID") or "pctn_smtp", to, env.get("PCTN_EMAIL_FROM") or None)
+        return EmailChannel(s.smtp_conn_id, list(s.email_to), s.email_from)
     raise ValueError(f"Kênh không hợp lệ / unknown channel {name!r}; expected one of {', '.join(CHANNELS)}")
 
 

@@ -14,7 +14,6 @@ import contextlib
 import datetime as dt
 import logging
 import multiprocessing
-import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
@@ -48,6 +47,7 @@ from ingestion.intake.registry import (
 from ingestion.intake.schema import ensure_schema
 from ingestion.intake.validate import BatchItem, ValidationReport, validate_batch
 from ingestion.reference import ReportingPeriod, periods, units
+from ingestion.settings import settings
 
 log = logging.getLogger(__name__)
 
@@ -226,12 +226,12 @@ def batch_files() -> int:
     about 2x the GX time per file of a batch of 1000, and the intake's own CPU was 30% higher
     (issue 11, R2's measurements). Memory stays bounded by `batch_rows`, not by this.
     """
-    return max(1, int(os.environ.get("PCTN_INTAKE_BATCH_FILES", "1000")))
+    return settings().intake_batch_files
 
 
 def batch_rows() -> int:
     """`PCTN_INTAKE_BATCH_ROWS`: a batch is validated as soon as its files hold this many rows (memory bound)."""
-    return max(1, int(os.environ.get("PCTN_INTAKE_BATCH_ROWS", "200000")))
+    return settings().intake_batch_rows
 
 
 def _claim(conn: psycopg.Connection, file_id: int, wait: bool) -> bool:
@@ -535,7 +535,7 @@ PARALLEL_MIN_FILES = 8
 
 def default_workers() -> int:
     """`PCTN_INTAKE_WORKERS`, else one per core (at most 4): validation is CPU-bound."""
-    return int(os.environ.get("PCTN_INTAKE_WORKERS", min(os.cpu_count() or 1, 4)))
+    return settings().intake_workers
 
 
 def _process_all(

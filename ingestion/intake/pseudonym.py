@@ -10,11 +10,12 @@ test a guessed name against the warehouse.
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from pathlib import Path
 
-KEY_ENV = "PCTN_PSEUDONYM_KEY"
+from ingestion.settings import env_name, settings
+
+KEY_ENV = env_name("pseudonym_key")
 
 
 class MissingKeyError(RuntimeError):
@@ -22,7 +23,7 @@ class MissingKeyError(RuntimeError):
 
 
 def pseudonym_key() -> bytes:
-    key = os.environ.get(KEY_ENV)
+    key = settings().pseudonym_key
     if not key:
         raise MissingKeyError(
             f"{KEY_ENV} is not set: personal data cannot be pseudonymised, so no return is processed. "

@@ -28,9 +28,10 @@ from dataclasses import dataclass
 
 import psycopg
 
+from ingestion.settings import env_name, settings
+
 LOCK_NAME = "pctn.marts"
-TIMEOUT_ENV = "PCTN_MARTS_LOCK_TIMEOUT"
-DEFAULT_TIMEOUT_S = 3600.0
+TIMEOUT_ENV = env_name("marts_lock_timeout_s")
 
 # dbt subcommands that write relations the extract reads
 WRITING_COMMANDS = frozenset({"build", "run", "seed", "snapshot"})
@@ -94,8 +95,7 @@ class BuildRecord:
 
 def lock_timeout_s() -> float:
     """Seconds to wait for the lock (`PCTN_MARTS_LOCK_TIMEOUT`; 0: forever)."""
-    value = os.environ.get(TIMEOUT_ENV, "").strip()
-    return float(value) if value else DEFAULT_TIMEOUT_S
+    return settings().marts_lock_timeout_s
 
 
 def is_writing(args: Sequence[str]) -> bool:

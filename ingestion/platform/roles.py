@@ -42,6 +42,8 @@ from typing import TypeVar
 import psycopg
 from psycopg import sql
 
+from ingestion.settings import Settings, env_name, settings
+
 log = logging.getLogger(__name__)
 
 LOADER = "pctn_loader"
@@ -73,16 +75,23 @@ _LOCK_KEY = "pctn.roles"
 
 @dataclass(frozen=True)
 class LoginUser:
-    """A user that logs in, a member of one group role, with its password from the environment."""
+    """A user that logs in, a member of one group role, with its password from the settings."""
 
     name: str
     group: str
-    password_env: str
+    password_setting: str  # the `Settings` field
+
+    @property
+    def password_env(self) -> str:
+        return env_name(self.password_setting)
+
+    def password(self, current: Settings | None = None) -> str | None:
+        return getattr(current or settings(), self.password_setting) or None
 
 
 LOGIN_USERS = (
-    LoginUser("pctn_bi", BI_READER, "PCTN_BI_PASSWORD"),
-    LoginUser("pctn_inspectorate", INSPECTORATE, "PCTN_INSPECTORATE_PASSWORD"),
+    LoginUser("pctn_bi", BI_READER, "bi_password"),
+    LoginUser("pctn_inspectorate", INSPECTORATE, "inspectorate_password"),
 )
 
 T = TypeVar("T")
@@ -280,7 +289,8 @@ def login_passwords(passwords: Mapping[str, str] | None = None) -> dict[str, str
     """
     if passwords is not None:
         return {group: pw for group, pw in passwords.items() if pw}
-    return {u.group: os.environ[u.password_env] for u in LOGIN_USERS if os.environ.get(u.password_env)}
+    current = settings()
+    return {u.group: pw for u in LOGIN_USERS if (pw := u.password(current))}
 
 
 def ensure_roles(url: str, *, passwords: Mapping[str, str] | None = None) -> None:
@@ -342,7 +352,7 @@ DEMO_BI_PASSWORD_FILE = "bi_password"  # under PCTN_DATA_DIR, mode 0600
 
 
 def _embedded() -> bool:
-    return not os.environ.get("WAREHOUSE_URL")
+    return not settings().warehouse_url
 
 
 def prepare_demo_bi_password(url: str) -> None:
@@ -352,18 +362,17 @@ def prepare_demo_bi_password(url: str) -> None:
     server's users are a DBA's business. The password is generated once, so the URL
     `make run` prints stays the same from run to run.
     """
-    if os.environ.get("PCTN_BI_PASSWORD") or not _embedded():
+    bi = next(u for u in LOGIN_USERS if u.group == BI_READER)
+    if bi.password() or not _embedded():
         return
     import secrets
 
-    from ingestion.platform.warehouse import DATA_DIR
-
-    path = DATA_DIR / DEMO_BI_PASSWORD_FILE
+    path = settings().data_dir / DEMO_BI_PASSWORD_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(18), encoding="utf-8")
         path.chmod(0o600)
-    os.environ["PCTN_BI_PASSWORD"] = path.read_text(encoding="utf-8").strip()
+    os.environ[bi.password_env] = path.read_text(encoding="utf-8").strip()  # as if set: later steps see it
 
 
 def bi_tcp_url(url: str) -> str | None:
@@ -373,20 +382,18 @@ def bi_tcp_url(url: str) -> str | None:
     demo secret, printed so it can be pasted into DBeaver). A server of yours: its
     host and port, with the password left as `$PCTN_BI_PASSWORD`.
     """
-    from urllib.parse import quote
-
-    from ingestion.platform.warehouse import embedded_tcp_port, libpq_params
+    from ingestion.platform.warehouse import embedded_tcp_port, libpq_params, url_from_params
 
     params = libpq_params(url)
     user = next(u for u in LOGIN_USERS if u.group == BI_READER)
-    password = os.environ.get(user.password_env)
+    password = user.password()
     if not password:
         return None
     if _embedded():
         port = embedded_tcp_port()
         if port is None:
             return None
-        return f"postgresql://{user.name}:{quote(password, safe='')}@127.0.0.1:{port}/{params['dbname']}"
+        return url_from_params(host="127.0.0.1", port=port, user=user.name, password=password, dbname=params["dbname"])
     if params["host"].startswith("/"):
         return None
     return f"postgresql://{user.name}:${user.password_env}@{params['host']}:{params['port']}/{params['dbname']}"
@@ -423,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     ensure_roles(url)
     print("Warehouse roles (schema usage):")
     print(access_summary(url))
-    missing = [u for u in LOGIN_USERS if not os.environ.get(u.password_env)]
+    missing = [u for u in LOGIN_USERS if not u.password()]
     for u in missing:
         print(
             f"{u.password_env} not set: login user {u.name} left as it is (absent unless created before). "

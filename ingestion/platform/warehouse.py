@@ -10,19 +10,16 @@ from __future__ import annotations
 import logging
 import os
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlparse, urlunparse
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlparse, urlunparse
 
 import psycopg
 
-from ingestion.paths import REPO_ROOT
+from ingestion.settings import env_name, settings
 
-DATA_DIR = Path(os.environ.get("PCTN_DATA_DIR", REPO_ROOT / ".data"))
 EMBEDDED_DB = "pctn"
-
-
-DEFAULT_EMBEDDED_PORT = 55433  # compose publishes its warehouse on 55432; this one is the demo's
-PORT_ENV = "PCTN_PG_PORT"
+PORT_ENV = env_name("pg_port")  # default 55433: compose publishes its warehouse on 55432; this one is the demo's
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +30,7 @@ class WarehouseUnreachable(RuntimeError):
 
 def embedded_port() -> int:
     """The TCP port of the embedded server on 127.0.0.1 (`PCTN_PG_PORT`; 0 = unix socket only)."""
-    return int(os.environ.get(PORT_ENV, DEFAULT_EMBEDDED_PORT))
+    return settings().pg_port
 
 
 def _system_user() -> str | None:
@@ -117,7 +114,7 @@ def embedded_server_url(data_dir: Path | None = None, database: str = EMBEDDED_D
     also listens on 127.0.0.1:`PCTN_PG_PORT` for BI tools (password required there);
     other data dirs (the tests' servers) stay on their socket unless `port` is given.
     """
-    pgdata = ((data_dir or DATA_DIR) / "pg").resolve()
+    pgdata = ((data_dir or settings().data_dir) / "pg").resolve()
     pgdata.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset; harmless here
         warnings.simplefilter("ignore")
@@ -126,7 +123,7 @@ def embedded_server_url(data_dir: Path | None = None, database: str = EMBEDDED_D
         server = pgserver.get_server(str(pgdata), cleanup_mode=None)
     wanted = port if port is not None else (embedded_port() if data_dir is None else 0)
     info = _listen_on_tcp(server, pgdata, wanted)
-    admin_url = f"postgresql://postgres:@/postgres?host={info.socket_dir}&port={info.port}"
+    admin_url = url_from_params(host=str(info.socket_dir), port=info.port, user="postgres", dbname="postgres")
     ensure_database(admin_url, database)
     return with_database(admin_url, database)
 
@@ -135,7 +132,7 @@ def embedded_tcp_port(data_dir: Path | None = None) -> int | None:
     """The 127.0.0.1 port the running embedded server listens on, or None (not running, socket only)."""
     from pgserver.utils import PostmasterInfo
 
-    pgdata = ((data_dir or DATA_DIR) / "pg").resolve()
+    pgdata = ((data_dir or settings().data_dir) / "pg").resolve()
     if not (pgdata / "postmaster.pid").exists():
         return None
     info = PostmasterInfo.read_from_pgdata(pgdata)
@@ -149,7 +146,7 @@ def stop_embedded_server(data_dir: Path | None = None) -> int | None:
 
     Never starts it: reads `postmaster.pid`, then `pg_ctl stop -m fast`.
     """
-    pgdata = ((data_dir or DATA_DIR) / "pg").resolve()
+    pgdata = ((data_dir or settings().data_dir) / "pg").resolve()
     if not (pgdata / "postmaster.pid").exists():
         return None
     with warnings.catch_warnings():
@@ -184,7 +181,7 @@ def check_reachable(url: str, timeout: int = 5) -> None:
 
 def warehouse_url() -> str:
     """The warehouse URL: `WAREHOUSE_URL` if set, else the embedded server."""
-    url = os.environ.get("WAREHOUSE_URL")
+    url = settings().warehouse_url
     if url:
         return url
     return embedded_server_url()
@@ -216,8 +213,41 @@ def libpq_params(url: str) -> dict[str, str]:
         "port": str(query.get("port") or parts.port or 5432),
         "user": unquote(parts.username or query.get("user") or "postgres"),
         "password": unquote(parts.password or query.get("password") or ""),
-        "dbname": (parts.path or "/postgres").lstrip("/") or "postgres",
+        "dbname": unquote((parts.path or "/postgres").lstrip("/")) or "postgres",
     }
+
+
+def url_from_params(
+    *,
+    host: str | None,
+    port: int | str | None = None,
+    user: str | None = None,
+    password: str | None = None,
+    dbname: str = "postgres",
+    options: Mapping[str, str] | None = None,
+    scheme: str = "postgresql",
+) -> str:
+    """A libpq URL from its parts: the inverse of `libpq_params`, and the one place URLs are built.
+
+    A host that is a directory (`/tmp/…`, pgserver's and a local server's unix socket) goes
+    in the query with the port, as libpq reads it; user, password and database name are
+    percent-quoted, so any character survives. `options` are further libpq parameters
+    (`sslmode`, …); `scheme` lets SQLAlchemy's `postgresql+psycopg2` share the rules.
+    """
+    query = dict(options or {})
+    netloc = ""
+    if user:
+        netloc = quote(user, safe="") + (":" + quote(password, safe="") if password else "") + "@"
+    if host and host.startswith("/"):
+        query["host"] = host
+        if port:
+            query["port"] = str(port)
+    elif host:
+        netloc += host + (f":{port}" if port else "")
+    elif port:
+        query["port"] = str(port)
+    url = f"{scheme}://{netloc}/{quote(dbname, safe='')}"
+    return f"{url}?{urlencode(query, safe='/', quote_via=quote)}" if query else url
 
 
 def dbt_env(url: str) -> dict[str, str]:
@@ -238,6 +268,6 @@ def dbt_env(url: str) -> dict[str, str]:
         "PCTN_DB_PASSWORD": p["password"],
         "PCTN_DB_NAME": p["dbname"],
     }
-    if os.environ.get(REFERENCE_DIR_ENV):
+    if settings().reference_dir is not None:
         env[REFERENCE_DIR_ENV] = dbt_seed_dir()
     return env

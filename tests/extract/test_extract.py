@@ -608,6 +608,20 @@ def test_cli_writes_the_latest_period_and_prints_its_path(
     assert (outbox / "pctn_bao_cao_danh_gia_2025-Y.docx").is_file()
 
 
+def test_cli_writes_under_pctn_output_dir_without_out(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without `--out` the files go to `$PCTN_OUTPUT_DIR/extract/<period>`, as `make run` puts them (it wrote
+    to the checkout's `output/` whatever `PCTN_OUTPUT_DIR` said)."""
+    with clone_of(url) as clone:
+        monkeypatch.setenv("WAREHOUSE_URL", clone)
+        monkeypatch.setenv("PCTN_OUTPUT_DIR", str(tmp_path / "elsewhere"))
+        assert extract_main(["--period", "2025-Y"]) == 0
+    printed = Path(capsys.readouterr().out.strip())
+    assert printed == tmp_path / "elsewhere" / "extract" / "2025-Y" / "pctn_indicators_2025-Y.xlsx"
+    assert printed.is_file()
+
+
 # --- layout and charts --------------------------------------------------------------------------------
 
 

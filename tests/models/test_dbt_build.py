@@ -28,7 +28,8 @@ import pytest
 from ingestion.contract.sources import SOURCES
 from ingestion.intake.schema import ensure_schema
 from ingestion.platform.transform import DBT_PROJECT_DIR, run_dbt
-from ingestion.platform.warehouse import DATA_DIR, embedded_server_url, ensure_database, with_database
+from ingestion.platform.warehouse import embedded_server_url, ensure_database, with_database
+from ingestion.settings import settings
 
 pytestmark = pytest.mark.slow
 
@@ -392,7 +393,7 @@ def _fresh_database_url(prefix: str) -> str:
     if server_url:
         ensure_database(server_url, name)
         return with_database(server_url, name)
-    return embedded_server_url(DATA_DIR / "test", database=name)
+    return embedded_server_url(settings().data_dir / "test", database=name)
 
 
 def load_fixture(conn: psycopg.Connection) -> dict[tuple[str, str, str, int], int]:

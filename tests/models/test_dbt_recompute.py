@@ -23,7 +23,8 @@ from test_dbt_build import built_warehouse  # noqa: F401  (session fixture share
 
 from ingestion.paths import REPO_ROOT
 from ingestion.platform.transform import DBT_PROJECT_DIR, run_dbt
-from ingestion.platform.warehouse import DATA_DIR, embedded_server_url, ensure_database, with_database
+from ingestion.platform.warehouse import embedded_server_url, ensure_database, with_database
+from ingestion.settings import settings
 
 pytestmark = pytest.mark.slow
 
@@ -181,7 +182,7 @@ def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
         ensure_database(server_url, name)
         url = with_database(server_url, name)
     else:
-        url = embedded_server_url(DATA_DIR / "test", database=name)
+        url = embedded_server_url(settings().data_dir / "test", database=name)
     out = tmp_path_factory.mktemp("intake")
     run_intake(url, SAMPLE_INBOX, Path(out))
     run_dbt(url, ["build"], target_path=Path(out) / "dbt")

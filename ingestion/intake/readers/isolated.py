@@ -38,6 +38,7 @@ from typing import Any
 from ingestion.intake.problems import Rejection
 from ingestion.intake.readers.limits import ReaderLimits
 from ingestion.paths import REPO_ROOT
+from ingestion.settings import settings
 
 _HEADER = struct.Struct("!Q")
 RECYCLE_AFTER_FILES = 500
@@ -79,7 +80,7 @@ def read_and_parse(data: bytes, extension: str, source_code: str, key: bytes, li
 
 
 def _mode() -> str:
-    return os.environ.get("PCTN_READER_ISOLATION", "process").strip().lower() or "process"
+    return settings().reader_isolation.value
 
 
 class IsolatedReader:
