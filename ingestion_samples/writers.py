@@ -247,7 +247,7 @@ def render_xlsx(
     office: Office,
     titles: TitleLines | None,
     *,
-    notes: Sequence[str] | None = None,
+    notes: Sequence[str | None] | None = None,
     totals: bool = True,
 ) -> tuple[bytes, Layout]:
     """An xlsx return, in the official form's layout unless the office exports plain sheets.

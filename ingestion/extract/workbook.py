@@ -27,7 +27,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from ingestion.extract.queries import ReportingPeriod
-from ingestion.extract.sheets import Block, Column, Table, TableRow, local_time, period_line, period_title
+from ingestion.extract.sheets import Block, Cell, Column, Table, TableRow, local_time, period_line, period_title
 
 TITLE_ROW, PERIOD_ROW, NOTE_ROW, BUILD_ROW = 0, 1, 2, 3
 HEADER_ROW = 5  # row 4 stays empty between the title block and the table
@@ -99,7 +99,7 @@ class _Formats:
 
     def __init__(self, wb: Workbook) -> None:
         self.wb = wb
-        self._cache: dict[tuple[str, str], Format] = {}
+        self._cache: dict[tuple[str, str, bool], Format] = {}
         self.title = wb.add_format({"bold": True, "font_size": 14, "font_color": "#1F3864"})
         self.period = wb.add_format({"bold": True, "font_size": 11})
         self.note = wb.add_format({"italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"})
@@ -414,7 +414,7 @@ def _write_blocks(ws: Worksheet, fmts: _Formats, table: Table, widths: list[int]
     width_pt = sum((w * 7 + 5) * 0.75 for w in widths)
     scale = min(1.0, PAGE_WIDTH_PT / width_pt) if width_pt else 1.0
     page_height = PAGE_HEIGHT_PT / scale
-    used = sum(LINE_HEIGHT for _ in range(first_row)) + 3 * LINE_HEIGHT  # title block rows, note
+    used: float = sum(LINE_HEIGHT for _ in range(first_row)) + 3 * LINE_HEIGHT  # title block rows, note
     breaks: list[int] = []
     r = first_row - 1
     if not table.blocks:
@@ -524,7 +524,7 @@ def _add_target_highlight(ws: Worksheet, fmts: _Formats, table: Table, header_ro
         )
 
 
-def _trend_series(trends: Table, tag: str) -> list[tuple[int, str]]:
+def _trend_series(trends: Table, tag: str) -> list[tuple[int, Cell]]:
     return [(FIRST_DATA_ROW + i, row.cells[0]) for i, row in enumerate(trends.rows) if tag in row.tags]
 
 
@@ -580,7 +580,8 @@ def _charts(wb: Workbook, trends: Table) -> list[Any]:
         chart.set_title({"name": title, "name_font": {"size": 11}})
         chart.set_y_axis({"num_format": "#,##0", "min": 0, "major_gridlines": GRIDLINES})
         chart.set_x_axis({"name": "Năm / Year"})
-        chart.set_legend({"position": "bottom", "font": {"size": 8}} if channels else {"none": True})
+        legend: dict[str, Any] = {"position": "bottom", "font": {"size": 8}} if channels else {"none": True}
+        chart.set_legend(legend)
         charts.append(chart)
     return charts
 

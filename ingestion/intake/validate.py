@@ -63,10 +63,11 @@ class ValidationReport:
 def _context() -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
     with contextlib.suppress(Exception):  # progress bars are cosmetic; older configs lack the key
-        context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     source = context.data_sources.add_pandas("returns")
     asset = source.add_dataframe_asset("return_frame")
     return asset.add_batch_definition_whole_dataframe("whole_return")
@@ -494,7 +495,7 @@ def _judge_group(sub: list[BatchItem], suite_name: str, applicable: list[dict[st
     params = {"earliest_date": pd.Timestamp(EARLIEST_DATE)}
     answers: dict[int, dict[str, Any]] = {}
     for on, frame in (("rows", rows), ("distinct", pd.DataFrame(distinct) if distinct else None)):
-        exps = [p.gx for p in plans if p.on == on]
+        exps = [p.gx for p in plans if p.on == on and p.gx is not None]
         if not exps or frame is None:
             continue
         suite = ExpectationSuite(name=f"{suite_name}_batch_{on}", expectations=exps)

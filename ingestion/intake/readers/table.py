@@ -20,7 +20,9 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from typing import Any
 
 from ingestion.contract.sources import Column, Source
 from ingestion.intake.problems import Rejection, SkippedKind, SkippedRow
@@ -299,8 +301,11 @@ def _xlsx_table(data: bytes, source: Source, limits: ReaderLimits) -> SheetTable
     return table
 
 
-def _xlsx_grid(grid: list[list[Cell]], limits: ReaderLimits) -> tuple[Grid, str | None]:
-    """The sheet's rows with legacy TCVN3/VNI text repaired, decided once for the whole sheet."""
+def _xlsx_grid(grid: list[Any], limits: ReaderLimits) -> tuple[Grid, str | None]:
+    """The sheet's rows with legacy TCVN3/VNI text repaired, decided once for the whole sheet.
+
+    `grid` is calamine's list of row lists; it becomes the `Grid` in place, row by row.
+    """
     if len(grid) > limits.max_rows:
         raise too_large("số dòng", "the row count", f"{len(grid):,}", f"{limits.max_rows:,}", "PCTN_MAX_ROWS")
     # calamine cuts a longer string to Excel's 32,767 characters without a word: a cell that long was
@@ -318,7 +323,7 @@ def _xlsx_grid(grid: list[list[Cell]], limits: ReaderLimits) -> tuple[Grid, str 
     repaired, scheme = repair_many(texts)
     fixed = dict(zip(texts, repaired, strict=True)) if scheme else {}
     # in place: each of calamine's row lists is released as soon as its replacement exists (one grid, not two)
-    rows: Grid = grid  # type: ignore[assignment]
+    rows: Grid = grid
     for i, row in enumerate(grid):
         if fixed:
             cells = [None if cell == "" else fixed.get(cell, cell) if isinstance(cell, str) else cell for cell in row]
@@ -426,7 +431,7 @@ def _no_header(source: Source) -> Rejection:
 NAME_HIDDEN = "«tên đã ẩn / name hidden»"
 
 
-def row_text(cells: Sequence[Cell], hidden: set[int] | frozenset[int] = frozenset()) -> str:
+def row_text(cells: Sequence[Cell], hidden: AbstractSet[int] = frozenset()) -> str:
     """A skipped row as the sender wrote it, cells joined, bounded; cells under a names column hidden."""
     text = " | ".join(NAME_HIDDEN if i in hidden else clean_text(c) or "" for i, c in _filled(cells))
     return text if len(text) <= SKIPPED_TEXT_CHARS else text[: SKIPPED_TEXT_CHARS - 1] + "…"
@@ -499,7 +504,7 @@ def _is_identity(col: Column) -> bool:
     return col.required and col.type in ("text", "enum", "date", "article")
 
 
-def _repeats_header(texts: list[tuple[int, Cell]], header_folded: list[str], filled: int) -> bool:
+def _repeats_header(texts: Sequence[tuple[int, Cell]], header_folded: list[str], filled: int) -> bool:
     """The row repeats the header in all but at most one filled cell (a header printed again on each page).
 
     Stops at the second cell that differs, so a record costs two folds, not one per cell.
