@@ -356,7 +356,7 @@ def _concluded(r: Row) -> bool:
     return r.get("status") == "Đã kết luận"
 
 
-def _inject(content: ReturnContent, bad_year: int, version: int) -> None:
+def _inject(content: ReturnContent, bad_year: int, version: int) -> None:  # noqa: C901  -- flat: one branch a return
     """Put the contract's row rules to work in a few returns of `bad_year` (deterministic choices)."""
     src, unit, period = content.source.code, content.unit, content.period
     if period.code != f"{bad_year}-Y":
