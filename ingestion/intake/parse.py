@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ingestion.contract.sources import Column, Source
-from ingestion.intake.problems import RowProblem, SkippedRow
+from ingestion.intake.problems import Code, RowProblem, SkippedRow
 from ingestion.intake.pseudonym import pseudonymise
 from ingestion.intake.readers.table import SheetTable, header_index, looks_like_names, match_header
 from ingestion.intake.readers.values import (
@@ -151,7 +151,7 @@ def distinct(cells: list[Cell]) -> DistinctColumn:
     return DistinctColumn(out, values)
 
 
-FORMULA_RULE = "formula_no_value"
+FORMULA_RULE = Code.FORMULA_NO_VALUE
 # types whose parsed value reads differently from what was typed (`-5.000.000` -> -5000000): the
 # quarantine shows the cell as written for these; text and labels are kept as written already
 _NORMALISED_TYPES = frozenset({"money", "count", "decimal", "date", "article", "bool"})

@@ -27,7 +27,7 @@ import pandas as pd
 
 from ingestion.contract.sources import Source
 from ingestion.contract.suites import EARLIEST_DATE, suite_path
-from ingestion.intake.problems import Rejection, RowProblem
+from ingestion.intake.problems import Code, Rejection, RowProblem
 from ingestion.intake.readers.values import clean_text
 
 SAMPLE_SIZE = 20
@@ -205,7 +205,7 @@ def _classify(
     report.outcomes.append(
         ExpectationOutcome(
             expectation_type=judged.type,
-            rule=meta["rule"],
+            rule=Code(meta["rule"]),
             column=column,
             severity=meta["severity"],
             success=judged.success,
@@ -240,7 +240,7 @@ def _classify(
                 row_number=int(row_numbers[i]),
                 column=meta.get("column_vi"),
                 value=shown,
-                rule=meta["rule"],
+                rule=Code(meta["rule"]),
                 severity="warn" if meta["severity"] == "warn" else "row",
                 reason_vi=meta["reason_vi"],
                 reason_en=meta["reason_en"],

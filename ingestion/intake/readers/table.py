@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingestion.contract.sources import Column, Source
-from ingestion.intake.problems import Rejection, SkippedKind, SkippedRow
+from ingestion.intake.problems import Code, Rejection, SkippedKind, SkippedRow
 from ingestion.intake.readers.encodings import EncodingError, decode_bytes, repair_many
 from ingestion.intake.readers.limits import EXCEL_MAX_CELL_CHARS, ReaderLimits
 from ingestion.intake.readers.precheck import check_file, column_number, too_large
@@ -138,7 +138,7 @@ def read_table(data: bytes, extension: str, source: Source, limits: ReaderLimits
         try:
             decoded = decode_bytes(data)
         except EncodingError as exc:
-            raise Rejection("bad_encoding", exc.reason_vi, exc.reason_en) from exc
+            raise Rejection(Code.BAD_ENCODING, exc.reason_vi, exc.reason_en) from exc
         encoding, repaired = decoded.encoding, decoded.repaired
         grid = _csv_rows(decoded.text, limits)
         del decoded  # the text (2-4 bytes a character) is not needed once the records are read
@@ -198,7 +198,7 @@ def _csv_rows(text: str, limits: ReaderLimits) -> Grid:
             start = reader.line_num + 1
     except csv.Error as exc:
         raise Rejection(
-            "unreadable",
+            Code.UNREADABLE,
             f"Tệp CSV bị lỗi cấu trúc (dấu ngoặc kép hoặc ký tự lạ) ở bản ghi bắt đầu từ dòng {start}"
             f" (đọc đến dòng {reader.line_num}): {exc}. Không dòng nào được nạp; hãy sửa rồi gửi lại",
             f"The CSV is malformed (quotes or stray characters) in the record starting on line {start}"
@@ -223,7 +223,7 @@ def _swallowed(cell: str, delimiter: str, width: int, start: int, end: int) -> N
     needed = max(width - 1, 2)
     if len(lines) >= 2 and any(line.count(delimiter) >= needed for line in lines[1:]):
         raise Rejection(
-            "unreadable",
+            Code.UNREADABLE,
             f"Tệp CSV có dấu ngoặc kép mở ở dòng {start} không được đóng đúng chỗ: các dòng {start}–{end}"
             " bị gộp vào một ô. Không dòng nào được nạp; hãy sửa dấu ngoặc kép rồi gửi lại",
             f"The CSV has a quote opened on line {start} that is not closed where it should be: lines"
@@ -272,13 +272,13 @@ def _xlsx_table(data: bytes, source: Source, limits: ReaderLimits) -> SheetTable
         raise
     except Exception as exc:  # calamine raises its own error types for damaged workbooks
         raise Rejection(
-            "unreadable",
+            Code.UNREADABLE,
             f"Không mở được tệp Excel (.xlsx): {type(exc).__name__}",
             f"The Excel (.xlsx) file cannot be opened: {type(exc).__name__}",
         ) from exc
     if not visible:
         raise Rejection(
-            "missing_columns",
+            Code.MISSING_COLUMNS,
             "Tệp Excel không có trang tính nào đang hiển thị (các trang ẩn không được đọc)",
             "The workbook has no visible worksheet (hidden sheets are never read)",
         )
@@ -290,7 +290,7 @@ def _xlsx_table(data: bytes, source: Source, limits: ReaderLimits) -> SheetTable
     if rivals:
         names = ", ".join(f"'{f[2]}'" for f in [best, *rivals])
         raise Rejection(
-            "ambiguous_sheet",
+            Code.AMBIGUOUS_SHEET,
             f"Có nhiều trang tính hiển thị cùng mang bảng của biểu {source.code} ({names}): không biết đọc trang nào."
             " Hãy để lại một trang rồi gửi lại",
             f"Several visible worksheets hold a {source.code} table ({names}): which one to read is unclear."
@@ -422,7 +422,7 @@ def _find_header(grid: Grid, source: Source) -> tuple[int, int] | None:
 def _no_header(source: Source) -> Rejection:
     required = ", ".join(c.header_vi for c in source.required)
     return Rejection(
-        "missing_columns",
+        Code.MISSING_COLUMNS,
         f"Không tìm thấy dòng tiêu đề cột của biểu {source.code}; cần các cột: {required}",
         f"No header row of a {source.code} return was found; required columns: {required}",
     )
