@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -379,20 +380,24 @@ def _block_height(block: Block, widths: list[int]) -> float:
     return height
 
 
-def _block_header_height(block: Block, widths: list[int]) -> float:
-    lines = 1
+def _header_spans(cols: Sequence[Column]) -> Iterator[tuple[int, int, str | None]]:
+    """(first, last, super header) of each run of columns under one super header; a column without one alone."""
     i = 0
-    cols = block.columns
     while i < len(cols):
         c = cols[i]
+        j = i
         if c.super_header:
-            j = i
             while j + 1 < len(cols) and cols[j + 1].super_header == c.super_header:
                 j += 1
-            lines = max(lines, _wrapped_lines(c.super_header, sum(widths[i : j + 1])))
-            i = j + 1
-        else:
-            i += 1
+        yield i, j, c.super_header or None
+        i = j + 1
+
+
+def _block_header_height(block: Block, widths: list[int]) -> float:
+    lines = 1
+    for i, j, super_header in _header_spans(block.columns):
+        if super_header:
+            lines = max(lines, _wrapped_lines(super_header, sum(widths[i : j + 1])))
     return LINE_HEIGHT * lines + 3
 
 
@@ -431,21 +436,14 @@ def _write_blocks(ws: Worksheet, fmts: _Formats, table: Table, widths: list[int]
         ws.set_row(r, LINE_HEIGHT + 5)
         r += 1
         top, sub = r, r + 1
-        i = 0
         cols = block.columns
-        while i < len(cols):
-            c = cols[i]
-            if c.super_header:
-                j = i
-                while j + 1 < len(cols) and cols[j + 1].super_header == c.super_header:
-                    j += 1
-                _merge_text(ws, top, i, j, c.super_header, fmts.header)
+        for i, j, super_header in _header_spans(cols):
+            if super_header:
+                _merge_text(ws, top, i, j, super_header, fmts.header)
                 for k in range(i, j + 1):
                     ws.write_string(sub, k, cols[k].header, fmts.header)
-                i = j + 1
             else:
-                ws.merge_range(top, i, sub, i, c.header, fmts.header)
-                i += 1
+                ws.merge_range(top, i, sub, i, cols[i].header, fmts.header)
         ws.set_row(top, _block_header_height(block, widths))
         r = sub
         for row in block.rows:
