@@ -40,9 +40,10 @@ test: venv ## the test suite against a real PostgreSQL (embedded unless WAREHOUS
 test-fast: venv ## the inner loop: tests not marked slow (no dbt or Airflow runs, see tests/run_guard.py)
 	$(PY) -m pytest -m "not slow"
 
-lint: venv ## ruff + sqlfluff, as the tests run them
+lint: venv ## ruff + mypy + sqlfluff, as the tests run them
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/tests dbt_project/macros
 
 format: venv ## ruff format and safe fixes

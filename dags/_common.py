@@ -293,7 +293,10 @@ def outcome_dict(outcome) -> dict:
     """The JSON-able fields of a pipeline outcome (a dataclass), for XCom and the run summary."""
     import dataclasses
 
-    fields = dataclasses.asdict(outcome) if dataclasses.is_dataclass(outcome) else dict(vars(outcome))
+    if dataclasses.is_dataclass(outcome) and not isinstance(outcome, type):
+        fields = dataclasses.asdict(outcome)
+    else:
+        fields = dict(vars(outcome))
     return {k: v for k, v in fields.items() if isinstance(v, str | int | float | bool | type(None))}
 
 

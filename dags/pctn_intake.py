@@ -55,7 +55,7 @@ DONE_SQL = "select 1 from registry.files where sha256 = %s and file_name = %s an
     tags=["pctn", "intake"],
     doc_md=__doc__,
 )
-def pctn_intake():
+def pctn_intake():  # noqa: C901  -- the DAG body: mccabe adds up its nested tasks, each small
     @task
     def scan_inbox() -> list[list[str]]:
         """Regular files in the inbox not yet fully processed, in batches (paths as text: XCom carries keys).

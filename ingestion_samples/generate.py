@@ -38,6 +38,7 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 from ingestion.contract.sources import SOURCES, Source
+from ingestion.intake.problems import Code
 from ingestion.intake.readers.encodings import decode_bytes, nfc, repair_many
 from ingestion.paths import REPO_ROOT
 from ingestion_samples import national
@@ -72,30 +73,30 @@ REPO = REPO_ROOT
 DEFAULT_SEED = 168
 
 REJECT_CODES = (
-    "unknown_source",
-    "bad_file_name",
-    "bad_period",
-    "unknown_unit",
-    "unit_not_valid",
-    "unreadable",
-    "bad_encoding",
-    "missing_columns",
-    "no_rows",
-    "title_mismatch",
+    Code.UNKNOWN_SOURCE,
+    Code.BAD_FILE_NAME,
+    Code.BAD_PERIOD,
+    Code.UNKNOWN_UNIT,
+    Code.UNIT_NOT_VALID,
+    Code.UNREADABLE,
+    Code.BAD_ENCODING,
+    Code.MISSING_COLUMNS,
+    Code.NO_ROWS,
+    Code.TITLE_MISMATCH,
 )
 ROW_RULES = (
-    "required",
-    "bad_date",
-    "bad_money",
-    "bad_count",
-    "bad_decimal",
-    "bad_article",
-    "bad_label",
-    "bad_bool",
-    "negative",
-    "after_period_end",
-    "duplicate_key",
-    "conditional_required",
+    Code.REQUIRED,
+    Code.BAD_DATE,
+    Code.BAD_MONEY,
+    Code.BAD_COUNT,
+    Code.BAD_DECIMAL,
+    Code.BAD_ARTICLE,
+    Code.BAD_LABEL,
+    Code.BAD_BOOL,
+    Code.NEGATIVE,
+    Code.AFTER_PERIOD_END,
+    Code.DUPLICATE_KEY,
+    Code.CONDITIONAL_REQUIRED,
 )
 
 # --------------------------------------------------------------------------
@@ -165,7 +166,7 @@ class Issue:
     index: int  # 0-based data row
     column: str
     value: str
-    rule: str
+    rule: Code
     severity: str = "row"
 
 
@@ -182,7 +183,7 @@ class Expected:
     encoding: str | None
     legacy: str | None
     status: str
-    reject_code: str | None = None
+    reject_code: Code | None = None
     reason: str | None = None
     rows_read: int = 0
     rows_skipped: int = 0
@@ -344,7 +345,7 @@ class _Rows:
                 return i
         return None
 
-    def set(self, test: Callable[[Row], bool], column: str, value: object, rule: str, severity: str = "row") -> None:
+    def set(self, test: Callable[[Row], bool], column: str, value: object, rule: Code, severity: str = "row") -> None:
         i = self.pick(test)
         if i is None:
             return
@@ -356,31 +357,31 @@ def _concluded(r: Row) -> bool:
     return r.get("status") == "Đã kết luận"
 
 
-def _inject(content: ReturnContent, bad_year: int, version: int) -> None:
+def _inject(content: ReturnContent, bad_year: int, version: int) -> None:  # noqa: C901  -- flat: one branch a return
     """Put the contract's row rules to work in a few returns of `bad_year` (deterministic choices)."""
     src, unit, period = content.source.code, content.unit, content.period
     if period.code != f"{bad_year}-Y":
         return
     rows = _Rows(content)
     if (src, unit) == ("thanhtra", "TT-TINH"):
-        rows.set(lambda r: not _concluded(r), "title", None, "required")
-        rows.set(_concluded, "conclusion_no", None, "conditional_required")
-        rows.set(_concluded, "kind", Raw("Thanh tra lại"), "bad_label")
-        rows.set(lambda r: not _concluded(r), "start_date", period.end + timedelta(days=4), "after_period_end")
+        rows.set(lambda r: not _concluded(r), "title", None, Code.REQUIRED)
+        rows.set(_concluded, "conclusion_no", None, Code.CONDITIONAL_REQUIRED)
+        rows.set(_concluded, "kind", Raw("Thanh tra lại"), Code.BAD_LABEL)
+        rows.set(lambda r: not _concluded(r), "start_date", period.end + timedelta(days=4), Code.AFTER_PERIOD_END)
         i = rows.pick(lambda r: _concluded(r) and bool(r.get("recommended_recovery_vnd")))
         if i is not None:
             row = content.rows[i]
             row["recovered_vnd"] = int(row["recommended_recovery_vnd"]) + 50_000_000  # type: ignore[call-overload]
-            content.issues.append(Issue(i, "recovered_vnd", "", "recovered_above_recommended", "warn"))
+            content.issues.append(Issue(i, "recovered_vnd", "", Code.RECOVERED_ABOVE_RECOMMENDED, "warn"))
         i = rows.pick(lambda r: _concluded(r) and r.get("corruption_cases") == 0)
         if i is not None:
             content.rows[i] |= {"transferred_cases": 1, "transferred_persons": 1}
-            content.issues.append(Issue(i, "transferred_cases", "", "transferred_above_detected", "warn"))
+            content.issues.append(Issue(i, "transferred_cases", "", Code.TRANSFERRED_ABOVE_DETECTED, "warn"))
     elif (src, unit) == ("dieutra", "CA-TINH"):
-        rows.set(lambda r: True, "initiation_date", Raw(f"31/02/{bad_year}"), "bad_date")
-        rows.set(lambda r: True, "damage_vnd", Raw("chưa xác định"), "bad_money")
-        rows.set(lambda r: True, "article", Raw("BLHS"), "bad_article")
-        rows.set(lambda r: True, "accused_count", -1, "negative")
+        rows.set(lambda r: True, "initiation_date", Raw(f"31/02/{bad_year}"), Code.BAD_DATE)
+        rows.set(lambda r: True, "damage_vnd", Raw("chưa xác định"), Code.BAD_MONEY)
+        rows.set(lambda r: True, "article", Raw("BLHS"), Code.BAD_ARTICLE)
+        rows.set(lambda r: True, "accused_count", -1, Code.NEGATIVE)
         i = rows.pick(lambda r: r.get("status") == "Đang điều tra")
         if i is not None:
             content.rows.append(dict(content.rows[i]))
@@ -388,47 +389,50 @@ def _inject(content: ReturnContent, bad_year: int, version: int) -> None:
             j = len(content.rows) - 1
             rows.used.add(j)
             for k in (i, j):
-                content.issues.append(Issue(k, "case_id", "", "duplicate_key"))
+                content.issues.append(Issue(k, "case_id", "", Code.DUPLICATE_KEY))
         i = rows.pick(lambda r: bool(r.get("damage_vnd")))
         if i is not None:
             row = content.rows[i]
             row["secured_vnd"] = int(row["damage_vnd"]) + 120_000_000  # type: ignore[call-overload]
-            content.issues.append(Issue(i, "secured_vnd", "", "secured_above_damage", "warn"))
+            content.issues.append(Issue(i, "secured_vnd", "", Code.SECURED_ABOVE_DAMAGE, "warn"))
     elif (src, unit) == ("truyto", "VKS-TINH"):
         indicted = lambda r: r.get("status") == "Đã truy tố"  # noqa: E731
-        rows.set(indicted, "indictment_date", None, "conditional_required")
-        rows.set(indicted, "indicted_count", Raw("hai"), "bad_count")
+        rows.set(indicted, "indictment_date", None, Code.CONDITIONAL_REQUIRED)
+        rows.set(indicted, "indicted_count", Raw("hai"), Code.BAD_COUNT)
         i = rows.pick(indicted)
         if i is not None:
             content.rows[i]["indicted_count"] = int(content.rows[i]["accused_count"]) + 1  # type: ignore[call-overload]
-            content.issues.append(Issue(i, "indicted_count", "", "indicted_above_accused", "warn"))
+            content.issues.append(Issue(i, "indicted_count", "", Code.INDICTED_ABOVE_ACCUSED, "warn"))
     elif (src, unit) == ("xetxu", "TA-TINH"):
         tried = lambda r: r.get("status") == "Đã xét xử"  # noqa: E731
-        rows.set(lambda r: True, "trial_level", Raw("Giám đốc thẩm"), "bad_label")
-        rows.set(tried, "trial_date", None, "conditional_required")
+        rows.set(lambda r: True, "trial_level", Raw("Giám đốc thẩm"), Code.BAD_LABEL)
+        rows.set(tried, "trial_date", None, Code.CONDITIONAL_REQUIRED)
         i = rows.pick(tried)
         if i is not None:
             content.rows[i]["convicted_count"] = int(content.rows[i]["defendants_count"]) + 1  # type: ignore[call-overload]
-            content.issues.append(Issue(i, "convicted_count", "", "convicted_above_defendants", "warn"))
+            content.issues.append(Issue(i, "convicted_count", "", Code.CONVICTED_ABOVE_DEFENDANTS, "warn"))
     elif (src, unit) == ("thads", "THADS-TINH"):
-        rows.set(lambda r: True, "collected_vnd", -15_000_000, "negative")
-        rows.set(lambda r: True, "enforceable", Raw("Chưa rõ"), "bad_bool")
-        rows.set(lambda r: True, "judgment_no", None, "required")
+        rows.set(lambda r: True, "collected_vnd", -15_000_000, Code.NEGATIVE)
+        rows.set(lambda r: True, "enforceable", Raw("Chưa rõ"), Code.BAD_BOOL)
+        rows.set(lambda r: True, "judgment_no", None, Code.REQUIRED)
         i = rows.pick(lambda r: int(r.get("due_vnd") or 0) > 0)  # type: ignore[call-overload]
         if i is not None:
             row = content.rows[i]
             row["collected_vnd"] = int(row["due_vnd"]) + 25_000_000  # type: ignore[call-overload]
-            content.issues.append(Issue(i, "collected_vnd", "", "collected_above_due", "warn"))
+            content.issues.append(Issue(i, "collected_vnd", "", Code.COLLECTED_ABOVE_DUE, "warn"))
     elif (src, unit) == ("thanhtra", "TT-SO-XAYDUNG"):
-        rows.set(lambda r: True, "violation_land_m2", Raw("khoảng 300"), "bad_decimal")
+        rows.set(lambda r: True, "violation_land_m2", Raw("khoảng 300"), Code.BAD_DECIMAL)
     elif (src, unit) == ("dieutra", "CA-HUYEN-HOANGHOA"):
-        rows.set(lambda r: True, "detection_channel", Raw("nguoi dan phan anh"), "bad_label")
-        rows.set(lambda r: True, "case_title", None, "required")
+        rows.set(lambda r: True, "detection_channel", Raw("nguoi dan phan anh"), Code.BAD_LABEL)
+        rows.set(lambda r: True, "case_title", None, Code.REQUIRED)
     elif (src, unit) == ("thanhtra", "TT-SO-TAICHINH") and version == 1:
         # The first version of this return; `_v2` corrects exactly these rows.
-        rows.set(lambda r: True, "start_date", Raw(f"15/13/{bad_year}"), "bad_date")
+        rows.set(lambda r: True, "start_date", Raw(f"15/13/{bad_year}"), Code.BAD_DATE)
         rows.set(
-            lambda r: bool(r.get("recommended_recovery_vnd")), "recommended_recovery_vnd", Raw("1.2OO.000"), "bad_money"
+            lambda r: bool(r.get("recommended_recovery_vnd")),
+            "recommended_recovery_vnd",
+            Raw("1.2OO.000"),
+            Code.BAD_MONEY,
         )
 
 
@@ -645,7 +649,7 @@ class Inbox:
         )
 
     # -- one rejected file per reason ------------------------------------------
-    def _reject(self, path: str, data: bytes, code: str, reason: str, fmt: str, **ids: object) -> None:
+    def _reject(self, path: str, data: bytes, code: Code, reason: str, fmt: str, **ids: object) -> None:
         self.add(
             Expected(
                 path=path,
@@ -681,22 +685,22 @@ class Inbox:
 
         data, _ = self._xlsx_return("thanhtra", "TT-TINH", y)
         self._reject(
-            f"kiemtoan_TT-TINH_{y.code}.xlsx", data, "unknown_source",
+            f"kiemtoan_TT-TINH_{y.code}.xlsx", data, Code.UNKNOWN_SOURCE,
             "'kiemtoan' (state audit) is not one of the five sources", "xlsx", unit="TT-TINH", period=y.code,
         )  # fmt: skip
         data, _ = self._xlsx_return("thanhtra", "TT-TINH", six)
         self._reject(
-            f"Bao cao PCTN 6 thang {by} - Thanh tra tinh.xlsx", data, "bad_file_name",
+            f"Bao cao PCTN 6 thang {by} - Thanh tra tinh.xlsx", data, Code.BAD_FILE_NAME,
             "the name is not <source>_<unit>_<period>[_v<N>].<ext>", "xlsx",
         )  # fmt: skip
         data, _ = self._xlsx_return("dieutra", "CA-TINH", q4, title_period=f"{by}-Q5")
         self._reject(
-            f"dieutra_CA-TINH_{by}-Q5.xlsx", data, "bad_period", f"there is no period {by}-Q5", "xlsx",
+            f"dieutra_CA-TINH_{by}-Q5.xlsx", data, Code.BAD_PERIOD, f"there is no period {by}-Q5", "xlsx",
             source="dieutra", unit="CA-TINH",
         )  # fmt: skip
         data, _ = self._xlsx_return("truyto", "VKS-HUYEN-HOANGHOA", y, title_unit="VKS-HUYEN-HOANG-HOA")
         self._reject(
-            f"truyto_VKS-HUYEN-HOANG-HOA_{y.code}.xlsx", data, "unknown_unit",
+            f"truyto_VKS-HUYEN-HOANG-HOA_{y.code}.xlsx", data, Code.UNKNOWN_UNIT,
             "VKS-HUYEN-HOANG-HOA is not in the reference list (VKS-HUYEN-HOANGHOA is)", "xlsx",
             source="truyto", period=y.code,
         )  # fmt: skip
@@ -704,14 +708,14 @@ class Inbox:
             late = ref.period(2025, "Y")
             data, _ = self._xlsx_return("xetxu", "TA-KV6", late, title_unit="TA-HUYEN-HOANGHOA")
             self._reject(
-                "xetxu_TA-HUYEN-HOANGHOA_2025-Y.xlsx", data, "unit_not_valid",
+                "xetxu_TA-HUYEN-HOANGHOA_2025-Y.xlsx", data, Code.UNIT_NOT_VALID,
                 "TA-HUYEN-HOANGHOA ended on 30/06/2025; 2025-Y ends on 14/12/2025 (TA-KV6 reports it)", "xlsx",
                 source="xetxu", unit="TA-HUYEN-HOANGHOA", period="2025-Y",
             )  # fmt: skip
         else:
             data, _ = self._xlsx_return("xetxu", "TA-HUYEN-HOANGHOA", y, title_unit="TA-KV6")
             self._reject(
-                f"xetxu_TA-KV6_{y.code}.xlsx", data, "unit_not_valid",
+                f"xetxu_TA-KV6_{y.code}.xlsx", data, Code.UNIT_NOT_VALID,
                 f"TA-KV6 exists from 01/07/2025, not in {y.code}", "xlsx",
                 source="xetxu", unit="TA-KV6", period=y.code,
             )  # fmt: skip
@@ -719,7 +723,7 @@ class Inbox:
         office = OFFICES["THADS-HUYEN-HOANGHOA"]
         data = self.render(content, office, drop=("due_vnd",), name="missing").data
         self._reject(
-            f"thads_THADS-HUYEN-HOANGHOA_{nine.code}.csv", data, "missing_columns",
+            f"thads_THADS-HUYEN-HOANGHOA_{nine.code}.csv", data, Code.MISSING_COLUMNS,
             "required column 'Số tiền phải thi hành (đồng)' (due_vnd) is missing", "csv",
             source="thads", unit="THADS-HUYEN-HOANGHOA", period=nine.code, encoding=office.encoding,
         )  # fmt: skip
@@ -727,25 +731,25 @@ class Inbox:
         titles = _title_lines(ref, "truyto", "VKS-HUYEN-TPTHANHHOA", six)
         data = self.render(empty, Office("xlsx"), titles=titles, name="empty").data
         self._reject(
-            f"truyto_VKS-HUYEN-TPTHANHHOA_{six.code}.xlsx", data, "no_rows",
+            f"truyto_VKS-HUYEN-TPTHANHHOA_{six.code}.xlsx", data, Code.NO_ROWS,
             "the form has a header and a totals row but no data rows", "xlsx",
             source="truyto", unit="VKS-HUYEN-TPTHANHHOA", period=six.code,
         )  # fmt: skip
         data, _ = self._xlsx_return("thanhtra", "TT-SO-YTE", y, title_period=f"{by - 1}-Y")
         self._reject(
-            f"thanhtra_TT-SO-YTE_{y.code}.xlsx", data, "title_mismatch",
+            f"thanhtra_TT-SO-YTE_{y.code}.xlsx", data, Code.TITLE_MISMATCH,
             f"the file name says {y.code}, the title line 'Kỳ báo cáo' says {by - 1}-Y (last year's form)", "xlsx",
             source="thanhtra", unit="TT-SO-YTE", period=y.code,
         )  # fmt: skip
         data, _ = self._xlsx_return("xetxu", "TA-HUYEN-HOANGHOA", y, title_unit="TA-HUYEN-QUANGXUONG")
         self._reject(
-            f"xetxu_TA-HUYEN-SAMSON_{y.code}.xlsx", data, "title_mismatch",
+            f"xetxu_TA-HUYEN-SAMSON_{y.code}.xlsx", data, Code.TITLE_MISMATCH,
             "the file name says TA-HUYEN-SAMSON, the title line 'Đơn vị báo cáo' says TA-HUYEN-QUANGXUONG", "xlsx",
             source="xetxu", unit="TA-HUYEN-SAMSON", period=y.code,
         )  # fmt: skip
         data, _ = self._xlsx_return("thads", "THADS-TINH", six)
         self._reject(
-            f"thads_THADS-TINH_{six.code}.xlsx", data[: len(data) * 55 // 100], "unreadable",
+            f"thads_THADS-TINH_{six.code}.xlsx", data[: len(data) * 55 // 100], Code.UNREADABLE,
             "the xlsx is cut short (an interrupted upload): not a readable zip/xlsx", "xlsx",
             source="thads", unit="THADS-TINH", period=six.code,
         )  # fmt: skip
@@ -755,7 +759,7 @@ class Inbox:
         unicode_text = Office("csv", encoding="utf-16", delimiter="\t", money="dots", dates="dmy", decimals="comma")
         data = self.render(content, unicode_text, name="utf16").data
         self._reject(
-            f"thanhtra_TT-HUYEN-NGASON_{y.code}.csv", data, "bad_encoding",
+            f"thanhtra_TT-HUYEN-NGASON_{y.code}.csv", data, Code.BAD_ENCODING,
             "saved as Excel 'Unicode Text' (UTF-16, tab-separated) under a .csv name", "csv",
             source="thanhtra", unit="TT-HUYEN-NGASON", period=y.code, encoding="utf-16",
         )  # fmt: skip

@@ -847,6 +847,23 @@ class _ProvinceCopy:
 
     def _chain(self, case: Case) -> None:
         """Draw the case's path through every stage and create the stage records."""
+        self._investigation(case)
+        if case.agency_inv == "QD" or case.closing_date is None or case.outcome != "Đề nghị truy tố":
+            return  # military cases go to the military procuracy, outside these returns
+
+        indicted = self._prosecution(case)
+        if indicted is None:
+            return
+        trial = self._first_instance(case, indicted)
+        if trial is None:
+            return
+        final = self._appeal(case, trial)
+        if final is None:
+            return
+        self._enforcement(case, *final)
+
+    def _investigation(self, case: Case) -> None:
+        """The investigation: its length, outcome and record."""
         rng = self.rng
         end = self.sim_end
         case.secured_vnd = int(case.damage_vnd * rng.uniform(0.05, 0.75)) // 1_000_000 * 1_000_000
@@ -858,13 +875,15 @@ class _ProvinceCopy:
         self.records["dieutra"].append(
             Investigation("dieutra", inv_unit, case.initiation_date, case.closing_date, case.case_id, case=case)
         )
-        if case.agency_inv == "QD" or case.closing_date is None or case.outcome != "Đề nghị truy tố":
-            return  # military cases go to the military procuracy, outside these returns
 
-        # Procuracy.
+    def _prosecution(self, case: Case) -> date | None:
+        """The procuracy's part; the indictment date, or None when the case stops there (or after the end)."""
+        assert case.closing_date is not None  # the investigation closed: `_chain` checks
+        rng = self.rng
+        end = self.sim_end
         received = case.closing_date + timedelta(days=rng.randint(2, 10))
         if received > end:
-            return
+            return None
         case.vks_received = received
         done = received + timedelta(days=rng.randint(20, 80))
         draw = rng.random()
@@ -879,17 +898,21 @@ class _ProvinceCopy:
         closed = done if done <= end else None
         self.records["truyto"].append(Prosecution("truyto", vks_unit, received, closed, case.case_id, case=case))
         if case.vks_terminated or closed is None:
-            return
+            return None
         case.indictment_date = done
         n = len(case.accused)
         case.indicted = n - 1 if n > 1 and rng.random() < 0.1 else n
         holder = self._unit("VKS", case.area, done)
         self.numbers.request(done, f"CT:{holder}", case.case_id, self._setter(case, "indictment_no", f"CT-{holder}"))
+        return done
 
-        # First-instance trial.
+    def _first_instance(self, case: Case, done: date) -> date | None:
+        """The first-instance trial; its date, or None when it is not held by the end."""
+        rng = self.rng
+        end = self.sim_end
         st_received = done + timedelta(days=rng.randint(5, 20))
         if st_received > end:
-            return
+            return None
         case.st_received = st_received
         trial = st_received + timedelta(days=rng.randint(25, 100))
         case.court_omits_case_id = rng.random() < 0.2
@@ -899,15 +922,19 @@ class _ProvinceCopy:
             Trial("xetxu", ta_unit, st_received, st_closed, case.case_id + ":ST", case=case, level="Sơ thẩm")
         )
         if st_closed is None:
-            return
+            return None
         case.st_trial = trial
         case.convicted = case.indicted
         case.ordered_vnd = int(case.damage_vnd * rng.uniform(0.6, 1.0)) // 1_000_000 * 1_000_000
         court = self._unit("TA", case.area, trial)
         self.numbers.request(trial, f"HS-ST:{court}", case.case_id, self._judgment(case, "st_judgment", "HS-ST"))
-        final, final_attr = trial, "st_judgment"
+        return trial
 
-        # Appeal of district judgments at the provincial court.
+    def _appeal(self, case: Case, trial: date) -> tuple[date, str] | None:
+        """Sometimes an appeal at the provincial court; the final judgment (date, attribute), or None if still open."""
+        rng = self.rng
+        end = self.sim_end
+        final, final_attr = trial, "st_judgment"
         appeal_court = self.layout.unit("TA", "TINH")
         if case.area != "TINH" and rng.random() < 0.35:
             pt_received = trial + timedelta(days=rng.randint(20, 40))
@@ -927,14 +954,18 @@ class _ProvinceCopy:
                     )
                 )
                 if pt_closed is None:
-                    return
+                    return None
                 case.pt_trial = pt_trial
                 self.numbers.request(
                     pt_trial, f"HS-PT:{appeal_court}", case.case_id, self._judgment(case, "pt_judgment", "HS-PT")
                 )
                 final, final_attr = pt_trial, "pt_judgment"
+        return final, final_attr
 
-        # Enforcement of the money parts.
+    def _enforcement(self, case: Case, final: date, final_attr: str) -> None:
+        """Enforcement of the money parts of the final judgment."""
+        rng = self.rng
+        end = self.sim_end
         if case.ordered_vnd <= 0:
             return
         decision = final + timedelta(days=rng.randint(20, 60))

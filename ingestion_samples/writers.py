@@ -19,11 +19,11 @@ import csv
 import io
 import unicodedata
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import xlsxwriter
 
@@ -247,7 +247,7 @@ def render_xlsx(
     office: Office,
     titles: TitleLines | None,
     *,
-    notes: Sequence[str] | None = None,
+    notes: Sequence[str | None] | None = None,
     totals: bool = True,
 ) -> tuple[bytes, Layout]:
     """An xlsx return, in the official form's layout unless the office exports plain sheets.
@@ -281,20 +281,8 @@ def render_xlsx(
     r = 0
     if official:
         assert titles is not None
-        ws.merge_range(r, 0, r, last_col, t("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), center_bold)
-        ws.merge_range(r + 1, 0, r + 1, last_col, t("Độc lập - Tự do - Hạnh phúc"), center_bold)
-        ws.write_string(r + 3, 0, t(titles.unit_line), bold)
-        ws.write_string(r + 4, 0, t(titles.period_line), bold)
-        ws.write_string(r + 5, 0, t(titles.form_no))
-        ws.merge_range(r + 6, 0, r + 6, last_col, t(titles.title), center_bold)
-        r += 8
-    for c, h in enumerate(headers):
-        text = t(_wrapped(h) if office.headers == "vi" else h)
-        if office.layout == "merged" and official:
-            ws.merge_range(r, c, r + 1, c, text, header_fmt)
-        else:
-            ws.write_string(r, c, text, header_fmt)
-    r += 2 if office.layout == "merged" and official else 1
+        r = _write_title_block(ws, titles, last_col, t, bold, center_bold)
+    r = _write_headers(ws, r, headers, office, official, t, header_fmt)
     if official and office.column_numbers:
         for c in range(ncols):
             ws.write_string(r, c, f"({c + 1})", italic)
@@ -324,18 +312,51 @@ def render_xlsx(
         ws.write_string(r, 0, t("Tổng cộng"), bold)
         for c, total in sorted(sums.items()):
             ws.write_number(r, c, total, money_fmt)
-        r += 2
         assert titles is not None
-        ws.write_string(r, max(last_col - 3, 1), t(titles.place_date), italic)
-        ws.write_string(r + 1, 1, t("Người lập biểu"), bold)
-        ws.write_string(r + 1, max(last_col - 3, 2), t("Thủ trưởng đơn vị"), bold)
-        ws.write_string(r + 2, 1, t("(Ký, ghi rõ họ tên)"), italic)
-        ws.write_string(r + 2, max(last_col - 3, 2), t("(Ký tên, đóng dấu)"), italic)
+        _write_signatures(ws, r + 2, titles, last_col, t, bold, italic)
         skipped += 4  # the totals row, the place-and-date line and two signature lines
     ws.set_column(0, 0, 6 if official else 16)
     ws.set_column(1, last_col, 16)
     wb.close()
     return buf.getvalue(), Layout(first_data_line=first_data + 1, skipped_rows=skipped)
+
+
+def _write_title_block(
+    ws: Any, titles: TitleLines, last_col: int, t: Callable[[str], str], bold: Any, center_bold: Any
+) -> int:
+    """National motto, `Đơn vị báo cáo`, `Kỳ báo cáo`, `Biểu số` and the title; the row the header starts on."""
+    ws.merge_range(0, 0, 0, last_col, t("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), center_bold)
+    ws.merge_range(1, 0, 1, last_col, t("Độc lập - Tự do - Hạnh phúc"), center_bold)
+    ws.write_string(3, 0, t(titles.unit_line), bold)
+    ws.write_string(4, 0, t(titles.period_line), bold)
+    ws.write_string(5, 0, t(titles.form_no))
+    ws.merge_range(6, 0, 6, last_col, t(titles.title), center_bold)
+    return 8
+
+
+def _write_headers(
+    ws: Any, r: int, headers: list[str], office: Office, official: bool, t: Callable[[str], str], header_fmt: Any
+) -> int:
+    """The header row at row `r` (merged over two sheet rows in the merged layout); the next free row."""
+    merged = office.layout == "merged" and official
+    for c, h in enumerate(headers):
+        text = t(_wrapped(h) if office.headers == "vi" else h)
+        if merged:
+            ws.merge_range(r, c, r + 1, c, text, header_fmt)
+        else:
+            ws.write_string(r, c, text, header_fmt)
+    return r + (2 if merged else 1)
+
+
+def _write_signatures(
+    ws: Any, r: int, titles: TitleLines, last_col: int, t: Callable[[str], str], bold: Any, italic: Any
+) -> None:
+    """The place-and-date line and the two signatures (`Người lập biểu`, `Thủ trưởng đơn vị`) from row `r`."""
+    ws.write_string(r, max(last_col - 3, 1), t(titles.place_date), italic)
+    ws.write_string(r + 1, 1, t("Người lập biểu"), bold)
+    ws.write_string(r + 1, max(last_col - 3, 2), t("Thủ trưởng đơn vị"), bold)
+    ws.write_string(r + 2, 1, t("(Ký, ghi rõ họ tên)"), italic)
+    ws.write_string(r + 2, max(last_col - 3, 2), t("(Ký tên, đóng dấu)"), italic)
 
 
 def contract_columns(source: Source, office: Office) -> list[Column]:

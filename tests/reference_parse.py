@@ -97,7 +97,7 @@ FORMULA_RULE = "formula_no_value"
 _NORMALISED_TYPES = frozenset({"money", "count", "decimal", "date", "article", "bool"})
 
 
-def parse_table(table: SheetTable, source: Source, key: bytes) -> ParsedReturn:
+def parse_table(table: SheetTable, source: Source, key: bytes) -> ParsedReturn:  # noqa: C901  -- the reference, verbatim
     """Typed columns, pseudonyms and problems of one located table.
 
     A header the contract does not list is kept aside in `extra_columns`, except a

@@ -34,64 +34,62 @@ def _project_variable(name: str) -> bool:
     return name in ENV_NAMES or name.startswith("PCTN_")
 
 
+def _key_of(node: ast.AST | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _function_of(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> str | None:
+    while node in parents:
+        node = parents[node]
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            return node.name
+    return None
+
+
+def _judge_getenv(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> str | None:
+    call = parents.get(node)
+    key = _key_of(call.args[0]) if isinstance(call, ast.Call) and call.args else None
+    return f"os.getenv({key!r})" if key is None or _project_variable(key) else None
+
+
+def _judge_environ(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> str | None:
+    """What a use of `os.environ` reads, or None when it only writes or copies the environment."""
+    parent = parents.get(node)
+    if isinstance(parent, ast.Attribute):  # os.environ.<method>(key, ...)
+        call = parents.get(parent)
+        args = call.args if isinstance(call, ast.Call) else []
+        key = _key_of(args[0]) if args else None
+        if parent.attr in {"update", "copy"}:
+            return None  # writes many, or a copy for a child process
+        if parent.attr in {"get", "setdefault", "pop"} and key is not None and not _project_variable(key):
+            return None  # another program's variable (PYTHONPATH), or a library's setting (telemetry off)
+        return f"os.environ.{parent.attr}({key!r})"
+    if isinstance(parent, ast.Subscript):
+        if isinstance(parent.ctx, ast.Store | ast.Del):
+            return None  # setting a variable (the demo key, the demo BI password) for what runs next
+        key = _key_of(parent.slice)
+        return f"os.environ[{key!r}]" if key is None or _project_variable(key) else None
+    if isinstance(parent, ast.Call) and getattr(parent.func, "id", "") == "dict":
+        return None  # the whole environment, for a child process
+    if isinstance(parent, ast.Compare):
+        return "`in os.environ`"
+    return "os.environ used as a mapping"
+
+
 def _environ_reads(path: Path, root: Path = REPO) -> list[str]:
     """`file:line what` for each read of a project variable (or of a name the check cannot see)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     rel = path.relative_to(root).as_posix()
     parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
     found = []
-
-    def function_of(node: ast.AST) -> str | None:
-        while node in parents:
-            node = parents[node]
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                return node.name
-        return None
-
-    def key_of(node: ast.AST | None) -> str | None:
-        return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
-
     for node in ast.walk(tree):
-        is_environ = (
-            isinstance(node, ast.Attribute) and node.attr == "environ" and getattr(node.value, "id", "") == "os"
-        )
-        is_getenv = isinstance(node, ast.Attribute) and node.attr == "getenv" and getattr(node.value, "id", "") == "os"
-        if not (is_environ or is_getenv):
+        if not (isinstance(node, ast.Attribute) and getattr(node.value, "id", "") == "os"):
             continue
-        parent = parents.get(node)
-        where = f"{rel}:{node.lineno}"
-        if (rel, function_of(node)) in ALLOWED:
+        if node.attr not in {"environ", "getenv"} or (rel, _function_of(node, parents)) in ALLOWED:
             continue
-        if is_getenv:
-            call = parents.get(node)
-            key = key_of(call.args[0]) if isinstance(call, ast.Call) and call.args else None
-            if key is None or _project_variable(key):
-                found.append(f"{where} os.getenv({key!r})")
-            continue
-        # os.environ.<method>(key, ...)
-        if isinstance(parent, ast.Attribute):
-            call = parents.get(parent)
-            args = call.args if isinstance(call, ast.Call) else []
-            key = key_of(args[0]) if args else None
-            if parent.attr in {"update", "copy"}:
-                continue  # writes many, or a copy for a child process
-            if parent.attr in {"get", "setdefault", "pop"} and key is not None and not _project_variable(key):
-                continue  # another program's variable (PYTHONPATH), or a library's setting (telemetry off)
-            found.append(f"{where} os.environ.{parent.attr}({key!r})")
-            continue
-        if isinstance(parent, ast.Subscript):
-            if isinstance(parent.ctx, ast.Store | ast.Del):
-                continue  # setting a variable (the demo key, the demo BI password) for what runs next
-            key = key_of(parent.slice)
-            if key is None or _project_variable(key):
-                found.append(f"{where} os.environ[{key!r}]")
-            continue
-        if isinstance(parent, ast.Call) and getattr(parent.func, "id", "") == "dict":
-            continue  # the whole environment, for a child process
-        if isinstance(parent, ast.Compare):
-            found.append(f"{where} `in os.environ`")
-            continue
-        found.append(f"{where} os.environ used as a mapping")
+        what = _judge_getenv(node, parents) if node.attr == "getenv" else _judge_environ(node, parents)
+        if what is not None:
+            found.append(f"{rel}:{node.lineno} {what}")
     return sorted(found, key=lambda r: int(r.split()[0].rsplit(":", 1)[1]))
 
 

@@ -1,4 +1,4 @@
-"""The returns contract (shared/contract.md) as data.
+"""The returns contract as data (its rule codes are members of `ingestion.intake.problems.Code`).
 
 One place states every column, header alias, value type and label of the five
 sources. The readers use it to map headers and parse values, the GX suite builder

@@ -120,6 +120,7 @@ def build_suite(source: Source) -> dict[str, Any]:
                 )
     for key in source.uniques:
         heads = ", ".join(source.column(k).header_vi for k in key)
+        kwargs: dict[str, Any]
         if len(key) == 1:
             kind, kwargs = "expect_column_values_to_be_unique", {"column": key[0]}
         else:

@@ -16,13 +16,14 @@ the build time and matplotlib's PNG metadata is stripped.
 from __future__ import annotations
 
 import io
+import math
 import zipfile
 from datetime import UTC
 from typing import Any
 
 from ingestion.extract import narrative
 from ingestion.extract.queries import DETECTION_CHANNEL_PREFIX, MartData
-from ingestion.extract.sheets import UNIT_LABELS, local_time, period_title
+from ingestion.extract.sheets import local_time, period_title, unit_word
 from ingestion.extract.workbook import (
     DOCUMENT_NUMBER,
     ISSUER,
@@ -107,7 +108,7 @@ def charts(data: MartData) -> list[tuple[str, bytes]]:
             if code in series:
                 ax.plot(
                     [str(y) for y in years],
-                    [None if v is None else v * 100 for v in series[code]],
+                    [math.nan if v is None else v * 100 for v in series[code]],  # a gap in the line
                     marker="o",
                     label=names[code],
                 )
@@ -237,7 +238,7 @@ def _section_table(doc: Any, data: MartData, group: str) -> None:
         body = [
             [
                 r["name_vi"],
-                UNIT_LABELS.get(r["unit"], r["unit"]).split(" / ")[0],
+                unit_word(r["unit"]),
                 *(fmt(by_year.get(r["indicator_code"], {}).get(y), r["unit"]) for y in years),
                 fmt(r["value"], r["unit"]),
             ]
@@ -253,7 +254,7 @@ def _section_table(doc: Any, data: MartData, group: str) -> None:
         body = [
             [
                 r["name_vi"],
-                UNIT_LABELS.get(r["unit"], r["unit"]).split(" / ")[0],
+                unit_word(r["unit"]),
                 fmt(r["value"], r["unit"]),
                 fmt(r["previous_value"], r["unit"]),
             ]

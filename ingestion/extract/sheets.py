@@ -120,6 +120,13 @@ UNIT_LABELS = {
     "returns": "báo cáo / returns",
     "rows": "dòng / rows",
 }
+
+
+def unit_word(unit: str) -> str:
+    """The Vietnamese word of a unit ("vụ" for cases); an unknown unit as it is."""
+    return UNIT_LABELS.get(unit, unit).split(" / ")[0]
+
+
 LEVEL_LABELS = {"province": "Tỉnh / Province", "agency": "Ngành / Agency", "unit": "Đơn vị / Unit"}
 SCOPE_LABELS = {
     "corruption": "Tham nhũng / Corruption",
@@ -410,7 +417,7 @@ def _blocks(data: MartData, rows_in: list[Row]) -> list[Block]:
         columns: list[Column] = [Column("unit_name", "Đơn vị", "Unit", "longtext")]
         units: list[str | None] = [None]
         for code, ind in indicators.items():
-            head = f"{ind['name_vi']} ({UNIT_LABELS.get(ind['unit'], ind['unit']).split(' / ')[0]})"
+            head = f"{ind['name_vi']} ({unit_word(ind['unit'])})"
             if phase:
                 columns.append(Column(f"{code}:value", "Cả giai đoạn", "Phase total", "value", head))
                 units.append(ind["unit"])
@@ -431,10 +438,10 @@ def _blocks(data: MartData, rows_in: list[Row]) -> list[Block]:
         for key in order:
             values: list[Cell] = []
             for code in indicators:
-                r = by_unit[key].get(code)
-                values.append(r["value"] if r else None)
+                found = by_unit[key].get(code)
+                values.append(found["value"] if found else None)
                 if not phase:
-                    values.append(r["previous_value"] if r else None)
+                    values.append(found["previous_value"] if found else None)
             name = f"Toàn ngành / Agency total: {names[key]}" if key[0] == "agency" else names[key]
             rows.append(
                 TableRow(
@@ -463,6 +470,7 @@ def group_table(data: MartData, group: str) -> Table:
         Column("unit_code", "Mã đơn vị", "Unit code", "code"),
         Column("indicator_code", "Mã chỉ tiêu", "Code", "code"),
     )
+    columns: tuple[Column, ...]
     if phase:
         columns = (
             *base,

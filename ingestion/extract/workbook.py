@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -27,7 +28,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from ingestion.extract.queries import ReportingPeriod
-from ingestion.extract.sheets import Block, Column, Table, TableRow, local_time, period_line, period_title
+from ingestion.extract.sheets import Block, Cell, Column, Table, TableRow, local_time, period_line, period_title
 
 TITLE_ROW, PERIOD_ROW, NOTE_ROW, BUILD_ROW = 0, 1, 2, 3
 HEADER_ROW = 5  # row 4 stays empty between the title block and the table
@@ -99,7 +100,7 @@ class _Formats:
 
     def __init__(self, wb: Workbook) -> None:
         self.wb = wb
-        self._cache: dict[tuple[str, str], Format] = {}
+        self._cache: dict[tuple[str, str, bool], Format] = {}
         self.title = wb.add_format({"bold": True, "font_size": 14, "font_color": "#1F3864"})
         self.period = wb.add_format({"bold": True, "font_size": 11})
         self.note = wb.add_format({"italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"})
@@ -379,20 +380,24 @@ def _block_height(block: Block, widths: list[int]) -> float:
     return height
 
 
-def _block_header_height(block: Block, widths: list[int]) -> float:
-    lines = 1
+def _header_spans(cols: Sequence[Column]) -> Iterator[tuple[int, int, str | None]]:
+    """(first, last, super header) of each run of columns under one super header; a column without one alone."""
     i = 0
-    cols = block.columns
     while i < len(cols):
         c = cols[i]
+        j = i
         if c.super_header:
-            j = i
             while j + 1 < len(cols) and cols[j + 1].super_header == c.super_header:
                 j += 1
-            lines = max(lines, _wrapped_lines(c.super_header, sum(widths[i : j + 1])))
-            i = j + 1
-        else:
-            i += 1
+        yield i, j, c.super_header or None
+        i = j + 1
+
+
+def _block_header_height(block: Block, widths: list[int]) -> float:
+    lines = 1
+    for i, j, super_header in _header_spans(block.columns):
+        if super_header:
+            lines = max(lines, _wrapped_lines(super_header, sum(widths[i : j + 1])))
     return LINE_HEIGHT * lines + 3
 
 
@@ -414,7 +419,7 @@ def _write_blocks(ws: Worksheet, fmts: _Formats, table: Table, widths: list[int]
     width_pt = sum((w * 7 + 5) * 0.75 for w in widths)
     scale = min(1.0, PAGE_WIDTH_PT / width_pt) if width_pt else 1.0
     page_height = PAGE_HEIGHT_PT / scale
-    used = sum(LINE_HEIGHT for _ in range(first_row)) + 3 * LINE_HEIGHT  # title block rows, note
+    used: float = sum(LINE_HEIGHT for _ in range(first_row)) + 3 * LINE_HEIGHT  # title block rows, note
     breaks: list[int] = []
     r = first_row - 1
     if not table.blocks:
@@ -431,21 +436,14 @@ def _write_blocks(ws: Worksheet, fmts: _Formats, table: Table, widths: list[int]
         ws.set_row(r, LINE_HEIGHT + 5)
         r += 1
         top, sub = r, r + 1
-        i = 0
         cols = block.columns
-        while i < len(cols):
-            c = cols[i]
-            if c.super_header:
-                j = i
-                while j + 1 < len(cols) and cols[j + 1].super_header == c.super_header:
-                    j += 1
-                _merge_text(ws, top, i, j, c.super_header, fmts.header)
+        for i, j, super_header in _header_spans(cols):
+            if super_header:
+                _merge_text(ws, top, i, j, super_header, fmts.header)
                 for k in range(i, j + 1):
                     ws.write_string(sub, k, cols[k].header, fmts.header)
-                i = j + 1
             else:
-                ws.merge_range(top, i, sub, i, c.header, fmts.header)
-                i += 1
+                ws.merge_range(top, i, sub, i, cols[i].header, fmts.header)
         ws.set_row(top, _block_header_height(block, widths))
         r = sub
         for row in block.rows:
@@ -524,7 +522,7 @@ def _add_target_highlight(ws: Worksheet, fmts: _Formats, table: Table, header_ro
         )
 
 
-def _trend_series(trends: Table, tag: str) -> list[tuple[int, str]]:
+def _trend_series(trends: Table, tag: str) -> list[tuple[int, Cell]]:
     return [(FIRST_DATA_ROW + i, row.cells[0]) for i, row in enumerate(trends.rows) if tag in row.tags]
 
 
@@ -580,7 +578,8 @@ def _charts(wb: Workbook, trends: Table) -> list[Any]:
         chart.set_title({"name": title, "name_font": {"size": 11}})
         chart.set_y_axis({"num_format": "#,##0", "min": 0, "major_gridlines": GRIDLINES})
         chart.set_x_axis({"name": "Năm / Year"})
-        chart.set_legend({"position": "bottom", "font": {"size": 8}} if channels else {"none": True})
+        legend: dict[str, Any] = {"position": "bottom", "font": {"size": 8}} if channels else {"none": True}
+        chart.set_legend(legend)
         charts.append(chart)
     return charts
 

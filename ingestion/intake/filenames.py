@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingestion.intake.problems import Rejection
+from ingestion.intake.problems import Code, Rejection
 
 _NAME = re.compile(
     r"^(?P<source>[a-z]+)_(?P<unit>[A-Z]+-[A-Z0-9-]+)_(?P<period>\d{4}-[A-Z0-9]+)(?:_v(?P<version>\d+))?\.(?P<ext>xlsx|csv)$"
@@ -27,7 +27,7 @@ def parse_file_name(name: str) -> ReturnName:
     match = _NAME.match(name)
     if match is None:
         raise Rejection(
-            "bad_file_name",
+            Code.BAD_FILE_NAME,
             f"Tên tệp '{name}' không đúng mẫu <nguồn>_<mã đơn vị>_<kỳ>[_v<N>].xlsx|csv",
             f"File name '{name}' does not follow <source>_<unit_code>_<period>[_v<N>].xlsx|csv",
         )

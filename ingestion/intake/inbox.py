@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psycopg
 
+from ingestion.intake.problems import Code
 from ingestion.intake.readers.limits import ReaderLimits
 
 
@@ -36,7 +37,7 @@ class NotRead:
     """An inbox entry the intake refuses to read, and why (in Vietnamese and English)."""
 
     relative: str
-    code: str
+    code: Code
     reason_vi: str
     reason_en: str
     size_bytes: int | None = None
@@ -54,22 +55,22 @@ class InboxError(RuntimeError):
 
 
 _REASONS = {
-    "symlink": (
+    Code.SYMLINK: (
         "Là liên kết (symlink): không bao giờ được đọc theo; hãy đặt chính tệp vào thư mục nhận",
         "A symbolic link: never followed; put the file itself in the inbox",
     ),
-    "special_file": (
+    Code.SPECIAL_FILE: (
         "Không phải tệp thông thường (thiết bị, socket hoặc FIFO): không đọc",
         "Not a regular file (device, socket or FIFO): not read",
     ),
-    "hidden": (
+    Code.HIDDEN: (
         "Tệp hoặc thư mục ẩn (tên bắt đầu bằng dấu chấm): không đọc",
         "A hidden file or folder (name starts with a dot): not read",
     ),
 }
 
 
-def _not_read(relative: str, code: str, st: os.stat_result | None = None) -> NotRead:
+def _not_read(relative: str, code: Code, st: os.stat_result | None = None) -> NotRead:
     vi, en = _REASONS[code]
     return NotRead(relative, code, vi, en, st.st_size if st else None, st.st_mtime_ns if st else None)
 
@@ -97,19 +98,19 @@ def _walk(inbox: Path, folder: Path, survey: InboxSurvey, limits: ReaderLimits) 
             relative = str(path.relative_to(inbox))
             st = entry.stat(follow_symlinks=False)
             if stat.S_ISLNK(st.st_mode):
-                survey.not_read.append(_not_read(relative, "symlink", st))
+                survey.not_read.append(_not_read(relative, Code.SYMLINK, st))
             elif entry.name.startswith("."):
-                survey.not_read.append(_not_read(relative, "hidden", st))
+                survey.not_read.append(_not_read(relative, Code.HIDDEN, st))
             elif stat.S_ISDIR(st.st_mode):
                 _walk(inbox, path, survey, limits)
             elif not stat.S_ISREG(st.st_mode):
-                survey.not_read.append(_not_read(relative, "special_file", st))
+                survey.not_read.append(_not_read(relative, Code.SPECIAL_FILE, st))
             elif st.st_size > limits.max_file_bytes:
                 mib = 1024 * 1024
                 survey.not_read.append(
                     NotRead(
                         relative,
-                        "too_large",
+                        Code.TOO_LARGE,
                         f"Tệp {st.st_size / mib:,.0f} MiB vượt giới hạn {limits.max_file_bytes / mib:,.0f} MiB"
                         " (thiết lập PCTN_MAX_FILE_BYTES): không đọc",
                         f"The file is {st.st_size / mib:,.0f} MiB, over the limit of"

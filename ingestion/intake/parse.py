@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ingestion.contract.sources import Column, Source
-from ingestion.intake.problems import RowProblem, SkippedRow
+from ingestion.intake.problems import Code, RowProblem, SkippedRow
 from ingestion.intake.pseudonym import pseudonymise
 from ingestion.intake.readers.table import SheetTable, header_index, looks_like_names, match_header
 from ingestion.intake.readers.values import (
@@ -108,7 +108,7 @@ class DistinctColumn(Sequence[Any]):
     def __len__(self) -> int:
         return len(self.codes)
 
-    def __getitem__(self, index: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         code = int(self.codes[index])
@@ -151,7 +151,7 @@ def distinct(cells: list[Cell]) -> DistinctColumn:
     return DistinctColumn(out, values)
 
 
-FORMULA_RULE = "formula_no_value"
+FORMULA_RULE = Code.FORMULA_NO_VALUE
 # types whose parsed value reads differently from what was typed (`-5.000.000` -> -5000000): the
 # quarantine shows the cell as written for these; text and labels are kept as written already
 _NORMALISED_TYPES = frozenset({"money", "count", "decimal", "date", "article", "bool"})
@@ -164,6 +164,46 @@ def parse_table(table: SheetTable, source: Source, key: bytes) -> ParsedReturn:
     header that looks like names of persons: its cells are kept only as pseudonyms,
     since a name must never be stored in clear whatever the column is called.
     """
+    positions, extras, named_extras = _locate_columns(table, source)
+    width = len(table.header)
+    widest = max((len(cells) for _, cells in table.rows), default=0)
+    blank_headed = [pos for pos in range(widest) if pos >= width or not table.header[pos]]
+    present = [c.name for c in source.columns if c.name in positions]
+
+    problems: list[RowProblem] = []
+    row_numbers = [n for n, _ in table.rows]
+    data: dict[str, Any] = {"row_number": row_numbers}
+    pseudonyms: dict[str, Sequence[list[str]]] = {}
+    written: dict[str, Sequence[Cell]] = {}
+
+    for col in source.columns:
+        if col.name not in positions:
+            continue
+        pos = positions[col.name]
+        cells = [cells[pos] if pos < len(cells) else None for _, cells in table.rows]
+        if table.formula_cells:
+            problems += _formula_problems(table, col, pos, row_numbers, cells)
+        column = distinct(cells)
+        if col.type == "personal":
+            pseudonyms[col.name] = DistinctColumn(
+                column.codes, [pseudonymise(split_names(v), key) for v in column.values], missing=[]
+            )
+            continue
+        if col.type in _NORMALISED_TYPES:  # the cells, as distinct values: turned into text only for a problem
+            written[col.name] = column
+        data[col.name], found = _parse_distinct(column, col)
+        problems += _value_problems(column, col, found, row_numbers)
+
+    frame = pd.DataFrame(data)
+    if not extras and not blank_headed:  # nothing outside the contract: no row has extra columns
+        extra_json: list[str | None] = [None] * len(table.rows)
+    else:
+        extra_json = _extra_json(table, extras, named_extras, blank_headed, key)
+    return _parsed(frame, present, pseudonyms, extra_json, extras, named_extras, problems, table, written)
+
+
+def _locate_columns(table: SheetTable, source: Source) -> tuple[dict[str, int], list[tuple[int, str]], set[int]]:
+    """The position of each contract column found, the headers outside the contract, and which of those hold names."""
     index = header_index(source)
     positions: dict[str, int] = {}
     extras: list[tuple[int, str]] = []
@@ -176,71 +216,64 @@ def parse_table(table: SheetTable, source: Source, key: bytes) -> ParsedReturn:
             extras.append((pos, head))
             if looks_like_names(head):
                 named_extras.add(pos)
-    width = len(table.header)
-    widest = max((len(cells) for _, cells in table.rows), default=0)
-    blank_headed = [pos for pos in range(widest) if pos >= width or not table.header[pos]]
-    present = [c.name for c in source.columns if c.name in positions]
+    return positions, extras, named_extras
 
-    problems: list[RowProblem] = []
-    row_numbers = [n for n, _ in table.rows]
-    data: dict[str, Any] = {"row_number": row_numbers}
-    pseudonyms: dict[str, Sequence[list[str]]] = {}
-    written: dict[str, Sequence[Cell]] = {}
-    value_problems: list[tuple[int, int, ValueProblem]] = []  # (row index, distinct code, problem) of a column
 
-    for col in source.columns:
-        if col.name not in positions:
-            continue
-        pos = positions[col.name]
-        cells = [cells[pos] if pos < len(cells) else None for _, cells in table.rows]
-        for row_number, cell in zip(row_numbers, cells, strict=True) if table.formula_cells else ():
-            if cell is None and (row_number, pos) in table.formula_cells:
-                problems.append(
-                    RowProblem(
-                        row_number=row_number,
-                        column=col.header_vi,
-                        value=None,
-                        rule=FORMULA_RULE,
-                        severity="row",
-                        reason_vi="Ô chứa công thức chưa được tính (không có giá trị):"
-                        " mở tệp bằng Excel, lưu lại rồi gửi",
-                        reason_en="The cell holds a formula with no calculated value: open the file in Excel, save it,"
-                        " and send it again",
-                    )
-                )
-        column = distinct(cells)
-        if col.type == "personal":
-            pseudonyms[col.name] = DistinctColumn(
-                column.codes, [pseudonymise(split_names(v), key) for v in column.values], missing=[]
+def _formula_problems(
+    table: SheetTable, col: Column, pos: int, row_numbers: list[int], cells: list[Cell]
+) -> list[RowProblem]:
+    """A row problem for each empty cell of the column that holds a formula Excel never calculated."""
+    return [
+        RowProblem(
+            row_number=row_number,
+            column=col.header_vi,
+            value=None,
+            rule=FORMULA_RULE,
+            severity="row",
+            reason_vi="Ô chứa công thức chưa được tính (không có giá trị): mở tệp bằng Excel, lưu lại rồi gửi",
+            reason_en="The cell holds a formula with no calculated value: open the file in Excel, save it,"
+            " and send it again",
+        )
+        for row_number, cell in zip(row_numbers, cells, strict=True)
+        if cell is None and (row_number, pos) in table.formula_cells
+    ]
+
+
+def _value_problems(
+    column: DistinctColumn, col: Column, found: list[tuple[int, ValueProblem]], row_numbers: list[int]
+) -> list[RowProblem]:
+    """A row problem for each row whose cell holds one of the distinct values that did not read, in row order."""
+    rows: list[tuple[int, int, ValueProblem]] = []  # (row index, distinct code, problem)
+    for code, problem in found:
+        for row in np.flatnonzero(column.codes == code).tolist():
+            rows.append((row, code, problem))
+    rows.sort(key=lambda p: p[0])
+    problems = []
+    for row, code, problem in rows:
+        cell = None if code < 0 else column.values[code]
+        problems.append(
+            RowProblem(
+                row_number=row_numbers[row],
+                column=col.header_vi,
+                value=clean_text(cell),
+                rule=problem.rule,
+                severity="row",
+                reason_vi=f"Giá trị không đọc được; cần {problem.expected_vi}",
+                reason_en=f"Value cannot be read; expected {problem.expected_en}",
             )
-            continue
-        if col.type in _NORMALISED_TYPES:  # the cells, as distinct values: turned into text only for a problem
-            written[col.name] = column
-        data[col.name], found = _parse_distinct(column, col)
-        for code, problem in found:
-            for row in np.flatnonzero(column.codes == code).tolist():
-                value_problems.append((row, code, problem))
-        value_problems.sort(key=lambda p: p[0])
-        for row, code, problem in value_problems:
-            cell = None if code < 0 else column.values[code]
-            problems.append(
-                RowProblem(
-                    row_number=row_numbers[row],
-                    column=col.header_vi,
-                    value=clean_text(cell),
-                    rule=problem.rule,
-                    severity="row",
-                    reason_vi=f"Giá trị không đọc được; cần {problem.expected_vi}",
-                    reason_en=f"Value cannot be read; expected {problem.expected_en}",
-                )
-            )
-        value_problems.clear()
+        )
+    return problems
 
-    frame = pd.DataFrame(data)
-    if not extras and not blank_headed:  # nothing outside the contract: no row has extra columns
-        extra_json: list[str | None] = [None] * len(table.rows)
-        return _parsed(frame, present, pseudonyms, extra_json, extras, named_extras, problems, table, written)
-    extra_json = []
+
+def _extra_json(
+    table: SheetTable,
+    extras: list[tuple[int, str]],
+    named_extras: set[int],
+    blank_headed: list[int],
+    key: bytes,
+) -> list[str | None]:
+    """Per row, the cells outside the contract as JSON (names as pseudonyms only), or None for a row with none."""
+    extra_json: list[str | None] = []
     for _, cells in table.rows:
         kept: dict[str, Any] = {}
         for pos, head in extras:
@@ -253,7 +286,7 @@ def parse_table(table: SheetTable, source: Source, key: bytes) -> ParsedReturn:
             if pos < len(cells) and (text := clean_text(cells[pos])) is not None:
                 kept[f"(cột {pos + 1} / column {pos + 1})"] = text
         extra_json.append(json.dumps(kept, ensure_ascii=False, default=str) if kept else None)
-    return _parsed(frame, present, pseudonyms, extra_json, extras, named_extras, problems, table, written)
+    return extra_json
 
 
 def _parsed(

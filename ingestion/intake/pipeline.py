@@ -33,7 +33,7 @@ from ingestion.intake.filenames import PERIOD_PATTERN, ReturnName, parse_file_na
 from ingestion.intake.inbox import NotRead, UnsafeEntry, record_not_read, survey_inbox
 from ingestion.intake.load import clear_file, copy_raw, write_problems, write_skipped, write_validation
 from ingestion.intake.parse import ParsedReturn
-from ingestion.intake.problems import Rejection, RowProblem
+from ingestion.intake.problems import Code, Rejection, RowProblem
 from ingestion.intake.pseudonym import pseudonym_key
 from ingestion.intake.readers.isolated import ReadResult, shared_reader
 from ingestion.intake.registry import (
@@ -92,27 +92,27 @@ def _identify(name: str) -> tuple[ReturnName, Source, ReportingPeriod]:
     source = SOURCES.get(rn.source)
     if source is None:
         raise Rejection(
-            "unknown_source",
+            Code.UNKNOWN_SOURCE,
             f"Nguồn '{rn.source}' không có trong quy định; nguồn hợp lệ: {', '.join(SOURCES)}",
             f"Unknown source '{rn.source}'; valid sources: {', '.join(SOURCES)}",
         )
     period = periods().get(rn.period_code)
     if period is None or not PERIOD_PATTERN.match(rn.period_code):
         raise Rejection(
-            "bad_period",
+            Code.BAD_PERIOD,
             f"Kỳ báo cáo '{rn.period_code}' không hợp lệ; dùng YYYY-Q1..Q4, YYYY-6M, YYYY-9M hoặc YYYY-Y",
             f"Reporting period '{rn.period_code}' is not valid; use YYYY-Q1..Q4, YYYY-6M, YYYY-9M or YYYY-Y",
         )
     unit = units().get(rn.unit_code)
     if unit is None:
         raise Rejection(
-            "unknown_unit",
+            Code.UNKNOWN_UNIT,
             f"Mã đơn vị '{rn.unit_code}' không có trong danh mục đơn vị báo cáo",
             f"Unit code '{rn.unit_code}' is not in the list of reporting units",
         )
     if unit.agency_code not in source.agencies:
         raise Rejection(
-            "unknown_unit",
+            Code.UNKNOWN_UNIT,
             f"Đơn vị '{rn.unit_code}' ({unit.agency_code}) không gửi biểu '{source.code}'",
             f"Unit '{rn.unit_code}' ({unit.agency_code}) does not send '{source.code}' returns",
         )
@@ -120,7 +120,7 @@ def _identify(name: str) -> tuple[ReturnName, Source, ReportingPeriod]:
         until = unit.valid_to.strftime("%d/%m/%Y") if unit.valid_to else "-"
         since = unit.valid_from.strftime("%d/%m/%Y")
         raise Rejection(
-            "unit_not_valid",
+            Code.UNIT_NOT_VALID,
             f"Đơn vị '{rn.unit_code}' chỉ hoạt động từ {since} đến {until}, không hợp lệ cho kỳ {rn.period_code}"
             f" (kết thúc {period.end_date:%d/%m/%Y})",
             f"Unit '{rn.unit_code}' exists from {since} to {until}, not on the end of period {rn.period_code}"
@@ -132,13 +132,13 @@ def _identify(name: str) -> tuple[ReturnName, Source, ReportingPeriod]:
 def _check_title(read: ReadResult, rn: ReturnName) -> None:
     if read.title_unit and read.title_unit != rn.unit_code:
         raise Rejection(
-            "title_mismatch",
+            Code.TITLE_MISMATCH,
             f"Tên tệp ghi đơn vị '{rn.unit_code}' nhưng dòng tiêu đề ghi '{read.title_unit}'",
             f"The file name says unit '{rn.unit_code}' but the title lines say '{read.title_unit}'",
         )
     if read.title_period and read.title_period != rn.period_code:
         raise Rejection(
-            "title_mismatch",
+            Code.TITLE_MISMATCH,
             f"Tên tệp ghi kỳ '{rn.period_code}' nhưng dòng tiêu đề ghi '{read.title_period}'",
             f"The file name says period '{rn.period_code}' but the title lines say '{read.title_period}'",
         )
@@ -639,7 +639,7 @@ def run_intake(
 def vanished_entry(relative: str, exc: Exception) -> NotRead:
     return NotRead(
         relative,
-        "changed",
+        Code.CHANGED,
         "Mục này đã đổi (thành liên kết, bị xoá hoặc thay) trong lúc đọc: không đọc",
         f"The entry changed (into a link, removed or replaced) while being read: not read ({type(exc).__name__})",
     )

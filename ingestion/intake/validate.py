@@ -27,7 +27,7 @@ import pandas as pd
 
 from ingestion.contract.sources import Source
 from ingestion.contract.suites import EARLIEST_DATE, suite_path
-from ingestion.intake.problems import Rejection, RowProblem
+from ingestion.intake.problems import Code, Rejection, RowProblem
 from ingestion.intake.readers.values import clean_text
 
 SAMPLE_SIZE = 20
@@ -63,10 +63,11 @@ class ValidationReport:
 def _context() -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
     with contextlib.suppress(Exception):  # progress bars are cosmetic; older configs lack the key
-        context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     source = context.data_sources.add_pandas("returns")
     asset = source.add_dataframe_asset("return_frame")
     return asset.add_batch_definition_whole_dataframe("whole_return")
@@ -204,7 +205,7 @@ def _classify(
     report.outcomes.append(
         ExpectationOutcome(
             expectation_type=judged.type,
-            rule=meta["rule"],
+            rule=Code(meta["rule"]),
             column=column,
             severity=meta["severity"],
             success=judged.success,
@@ -239,7 +240,7 @@ def _classify(
                 row_number=int(row_numbers[i]),
                 column=meta.get("column_vi"),
                 value=shown,
-                rule=meta["rule"],
+                rule=Code(meta["rule"]),
                 severity="warn" if meta["severity"] == "warn" else "row",
                 reason_vi=meta["reason_vi"],
                 reason_en=meta["reason_en"],
@@ -445,56 +446,13 @@ def _judge_group(sub: list[BatchItem], suite_name: str, applicable: list[dict[st
             plans.append(_Plan(e, "file"))
             continue
         if kind in VALUE_RULES and "column" in kw and "row_condition" not in kw:
-            col, name = kw["column"], f"__v{k}"
-            values = rows[col]
-            if _PERIOD_END in kw.values():
-                if kind != "expect_column_values_to_be_between" or set(kw) != {"column", "max_value"}:
-                    raise _Unbatchable(kind)
-                mask = values.notna().to_numpy()
-                codes = np.full(len(rows), -1, dtype=np.int64)
-                pairs = pd.MultiIndex.from_arrays([values[mask], period_ends[mask]])
-                found, uniques = pd.factorize(pairs)
-                codes[mask] = found
-                distinct[name] = pd.Series(uniques.get_level_values(0))
-                distinct[f"__p{k}"] = pd.Series(uniques.get_level_values(1))
-                gx = {
-                    "type": "expect_column_pair_values_a_to_be_greater_than_b",
-                    "kwargs": {
-                        "column_A": f"__p{k}",
-                        "column_B": name,
-                        "or_equal": True,
-                        "ignore_row_if": "either_value_is_missing",
-                    },
-                }
-            else:
-                codes, uniques = pd.factorize(values)
-                distinct[name] = pd.Series(uniques, dtype=values.dtype)
-                gx = {"type": kind, "kwargs": {**kw, "column": name}}
-            plans.append(_Plan(e, "distinct", {**gx, "meta": {"plan": k}}, codes=codes))
-            continue
-        unwrap = None
-        if kind == "expect_column_values_to_be_unique" and set(kw) == {"column"}:
-            col = kw["column"]
-            gx = {
-                "type": "expect_compound_columns_to_be_unique",
-                "kwargs": {"column_list": [FILE_KEY, col], "ignore_row_if": "any_value_is_missing"},
-            }
-            unwrap = lambda d, col=col: d[col]  # noqa: E731
-        elif kind == "expect_compound_columns_to_be_unique":
-            if kw.get("ignore_row_if") != "any_value_is_missing":
-                raise _Unbatchable(kind)
-            cols = list(kw["column_list"])
-            gx = {"type": kind, "kwargs": {**kw, "column_list": [FILE_KEY, *cols]}}
-            unwrap = lambda d, cols=cols: {c: d[c] for c in cols}  # noqa: E731
-        elif kind.startswith("expect_column") and _PERIOD_END not in kw.values():
-            gx = {"type": kind, "kwargs": dict(kw)}
+            plans.append(_distinct_plan(k, e, rows, period_ends, distinct))
         else:
-            raise _Unbatchable(kind)
-        plans.append(_Plan(e, "rows", {**gx, "meta": {"plan": k}}, unwrap=unwrap, condition=kw.get("row_condition")))
+            plans.append(_rows_plan(k, e))
     params = {"earliest_date": pd.Timestamp(EARLIEST_DATE)}
     answers: dict[int, dict[str, Any]] = {}
     for on, frame in (("rows", rows), ("distinct", pd.DataFrame(distinct) if distinct else None)):
-        exps = [p.gx for p in plans if p.on == on]
+        exps = [p.gx for p in plans if p.on == on and p.gx is not None]
         if not exps or frame is None:
             continue
         suite = ExpectationSuite(name=f"{suite_name}_batch_{on}", expectations=exps)
@@ -538,3 +496,65 @@ def _judge_group(sub: list[BatchItem], suite_name: str, applicable: list[dict[st
                 )
             )
     return per_file
+
+
+def _distinct_plan(
+    k: int, e: dict[str, Any], rows: pd.DataFrame, period_ends: pd.Series, distinct: dict[str, pd.Series]
+) -> _Plan:
+    """A value rule judged once per distinct value (with its file's period end where the rule needs it).
+
+    Adds the distinct values it judges to `distinct` (one column per rule).
+    """
+    import numpy as np
+
+    kind, kw = e["type"], e["kwargs"]
+    col, name = kw["column"], f"__v{k}"
+    values = rows[col]
+    if _PERIOD_END in kw.values():
+        if kind != "expect_column_values_to_be_between" or set(kw) != {"column", "max_value"}:
+            raise _Unbatchable(kind)
+        mask = values.notna().to_numpy()
+        codes = np.full(len(rows), -1, dtype=np.int64)
+        pairs = pd.MultiIndex.from_arrays([values[mask], period_ends[mask]])
+        found, uniques = pd.factorize(pairs)
+        codes[mask] = found
+        distinct[name] = pd.Series(uniques.get_level_values(0))
+        distinct[f"__p{k}"] = pd.Series(uniques.get_level_values(1))
+        gx: dict[str, Any] = {
+            "type": "expect_column_pair_values_a_to_be_greater_than_b",
+            "kwargs": {
+                "column_A": f"__p{k}",
+                "column_B": name,
+                "or_equal": True,
+                "ignore_row_if": "either_value_is_missing",
+            },
+        }
+    else:
+        codes, uniques = pd.factorize(values)
+        distinct[name] = pd.Series(uniques, dtype=values.dtype)
+        gx = {"type": kind, "kwargs": {**kw, "column": name}}
+    return _Plan(e, "distinct", {**gx, "meta": {"plan": k}}, codes=codes)
+
+
+def _rows_plan(k: int, e: dict[str, Any]) -> _Plan:
+    """A rule judged over all the rows of the batch at once, each file's rows apart (`FILE_KEY`)."""
+    kind, kw = e["type"], e["kwargs"]
+    unwrap = None
+    if kind == "expect_column_values_to_be_unique" and set(kw) == {"column"}:
+        col = kw["column"]
+        gx = {
+            "type": "expect_compound_columns_to_be_unique",
+            "kwargs": {"column_list": [FILE_KEY, col], "ignore_row_if": "any_value_is_missing"},
+        }
+        unwrap = lambda d, col=col: d[col]  # noqa: E731
+    elif kind == "expect_compound_columns_to_be_unique":
+        if kw.get("ignore_row_if") != "any_value_is_missing":
+            raise _Unbatchable(kind)
+        cols = list(kw["column_list"])
+        gx = {"type": kind, "kwargs": {**kw, "column_list": [FILE_KEY, *cols]}}
+        unwrap = lambda d, cols=cols: {c: d[c] for c in cols}  # noqa: E731
+    elif kind.startswith("expect_column") and _PERIOD_END not in kw.values():
+        gx = {"type": kind, "kwargs": dict(kw)}
+    else:
+        raise _Unbatchable(kind)
+    return _Plan(e, "rows", {**gx, "meta": {"plan": k}}, unwrap=unwrap, condition=kw.get("row_condition"))

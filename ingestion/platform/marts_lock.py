@@ -172,10 +172,12 @@ def marts_build(url: str, args: Sequence[str], *, origin: str, timeout_s: float 
     try:
         _acquire(conn, shared=False, timeout_s=timeout_s, what="dbt " + " ".join(args[:1]))
         ensure_schema(conn)
-        (build_id,) = conn.execute(
+        inserted = conn.execute(
             "insert into audit.marts_builds (is_full, command, origin) values (%s, %s, %s) returning build_id",
             (is_full(args), " ".join(args)[:2000], f"{origin} on {socket.gethostname()} pid {os.getpid()}"),
         ).fetchone()
+        assert inserted is not None  # insert … returning: one row
+        (build_id,) = inserted
         record = BuildRecord(build_id)
         try:
             yield record

@@ -37,7 +37,8 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from functools import partial
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql
@@ -201,11 +202,18 @@ alter default privileges for role {creator} in schema {dbt_schemas}
 """
 
 
+def _row(conn: psycopg.Connection, query: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...]:
+    """The one row of a `select` without `from`."""
+    row = conn.execute(query, params).fetchone()
+    assert row is not None, query
+    return row
+
+
 def _existing(conn: psycopg.Connection, tables: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(s, t) for s, t in tables if conn.execute("select to_regclass(%s)", (f"{s}.{t}",)).fetchone()[0]]
+    return [(s, t) for s, t in tables if _row(conn, "select to_regclass(%s)", (f"{s}.{t}",))[0]]
 
 
-def _database_statements(conn: psycopg.Connection, database: str, creators: list[str]) -> list[sql.Composable]:
+def _database_statements(conn: psycopg.Connection, database: str, creators: list[str]) -> list[sql.Composed]:
     """The per-database grants, in the order they must run.
 
     `creators` are the roles whose future tables get default privileges: whoever
@@ -225,7 +233,7 @@ def _database_statements(conn: psycopg.Connection, database: str, creators: list
         "loader_schemas": _ids((*INTAKE_SCHEMAS, DELIVERY)),
         "dbt_schemas": _ids(DBT_SCHEMAS),
     }
-    stmts: list[sql.Composable] = [sql.SQL(DATABASE_GRANTS).format(**names)]
+    stmts: list[sql.Composed] = [sql.SQL(DATABASE_GRANTS).format(**names)]
     originals = _existing(conn, ORIGINAL_BYTES_TABLES)
     if originals:
         stmts.append(sql.SQL("revoke all on {} from {}").format(_tables(originals), _ids((TRANSFORMER, *READERS))))
@@ -240,9 +248,7 @@ def _default_privilege_creators(conn: psycopg.Connection, current_user: str, is_
     """This session's user and the transformer, when allowed to set defaults for it."""
     creators = [current_user]
     if current_user != TRANSFORMER:
-        may = (
-            is_superuser or conn.execute("select pg_has_role(current_user, %s, 'MEMBER')", (TRANSFORMER,)).fetchone()[0]
-        )
+        may = is_superuser or _row(conn, "select pg_has_role(current_user, %s, 'MEMBER')", (TRANSFORMER,))[0]
         if may:
             creators.append(TRANSFORMER)
         else:
@@ -271,9 +277,9 @@ def _ensure_schemas(conn: psycopg.Connection) -> None:
 
 def _grant_database(conn: psycopg.Connection) -> None:
     """Apply the per-database grants in one transaction (all or nothing, serialised per database)."""
-    database, current_user, is_superuser = conn.execute(
-        "select current_database(), current_user, (select rolsuper from pg_roles where rolname = current_user)"
-    ).fetchone()
+    database, current_user, is_superuser = _row(
+        conn, "select current_database(), current_user, (select rolsuper from pg_roles where rolname = current_user)"
+    )
     creators = _default_privilege_creators(conn, current_user, bool(is_superuser))
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (_LOCK_KEY,))
@@ -310,10 +316,10 @@ def ensure_roles(url: str, *, passwords: Mapping[str, str] | None = None) -> Non
         )
     with psycopg.connect(url, autocommit=True) as conn:
         for role in GROUP_ROLES:
-            _retrying(lambda role=role: _create_role(conn, role, "nologin"))
+            _retrying(partial(_create_role, conn, role, "nologin"))
         for user in LOGIN_USERS:
             if user.group in wanted:
-                _retrying(lambda user=user: _ensure_login_user(conn, user, wanted[user.group]))
+                _retrying(partial(_ensure_login_user, conn, user, wanted[user.group]))
         _retrying(lambda: _ensure_schemas(conn))
         _retrying(lambda: _grant_database(conn))
 

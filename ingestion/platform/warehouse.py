@@ -12,11 +12,16 @@ import os
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlparse, urlunparse
 
 import psycopg
 
 from ingestion.settings import env_name, settings
+
+if TYPE_CHECKING:
+    from pgserver.postgres_server import PostgresServer
+    from pgserver.utils import PostmasterInfo
 
 EMBEDDED_DB = "pctn"
 PORT_ENV = env_name("pg_port")  # default 55433: compose publishes its warehouse on 55432; this one is the demo's
@@ -68,7 +73,7 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _listen_on_tcp(server: object, pgdata: Path, port: int) -> object:
+def _listen_on_tcp(server: PostgresServer, pgdata: Path, port: int) -> PostmasterInfo:
     """Make the embedded server also listen on 127.0.0.1:`port`; return its postmaster info.
 
     pgserver 0.1.4 starts PostgreSQL with `-h ""` (unix socket only) and takes no
@@ -76,7 +81,7 @@ def _listen_on_tcp(server: object, pgdata: Path, port: int) -> object:
     restarted once with `pg_ctl restart -o "-h 127.0.0.1 -p <port> -k <socket dir>"`
     (after pgserver's first start or a reboot), under pgserver's own inter-process lock.
     """
-    from pgserver._commands import pg_ctl
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # made at import, one per binary
     from pgserver.postgres_server import PostgresServer
     from pgserver.utils import PostmasterInfo
 
@@ -103,7 +108,7 @@ def _listen_on_tcp(server: object, pgdata: Path, port: int) -> object:
         )
         info = PostmasterInfo.read_from_pgdata(pgdata)
         assert info is not None and info.is_running()
-        server._postmaster_info = info  # type: ignore[attr-defined]  # pgserver caches the old pid
+        server._postmaster_info = info  # pgserver caches the old pid
         return info
 
 
@@ -151,7 +156,7 @@ def stop_embedded_server(data_dir: Path | None = None) -> int | None:
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from pgserver._commands import pg_ctl
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # made at import, one per binary
         from pgserver.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(pgdata)
@@ -200,7 +205,7 @@ def ensure_database(admin_url: str, database: str) -> None:
             conn.execute(f'create database "{database}"')
 
 
-def connect(url: str | None = None, **kwargs: object) -> psycopg.Connection:
+def connect(url: str | None = None, **kwargs: Any) -> psycopg.Connection:
     return psycopg.connect(url or warehouse_url(), **kwargs)
 
 

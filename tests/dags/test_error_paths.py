@@ -10,7 +10,6 @@ their try history, asset events), the warehouse and the messages the server rece
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import email
 import ipaddress
@@ -23,7 +22,6 @@ import sqlite3
 import ssl
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -38,6 +36,7 @@ from aiosmtpd.controller import Controller
 
 from ingestion.platform.airflow_env import airflow_env
 from tests.conftest import _fresh_database_url, drop_database, migrate_airflow_home
+from tests.sftp_server import SFTP_PASSWORD, SFTP_USER, start_sftp
 
 pytestmark = pytest.mark.slow
 
@@ -345,47 +344,16 @@ def test_a_failed_file_fails_the_run_while_publish_still_emits(
 
 
 # ---------------------------------------------------------------- a delivery that fails, then succeeds
-SFTP_USER, SFTP_PASSWORD = "thanhtra", "s3cret-for-tests"
-
-
-class _PasswordServer(asyncssh.SSHServer):
-    """One user with a password."""
-
-    def begin_auth(self, username: str) -> bool:
-        return True
-
-    def password_auth_supported(self) -> bool:
-        return True
-
-    def validate_password(self, username: str, password: str) -> bool:
-        return username == SFTP_USER and password == SFTP_PASSWORD
-
-
-def _start_sftp(root: Path, port: int, key: Any) -> tuple[Any, Any, Any]:
-    """An asyncssh SFTP server on 127.0.0.1:`port` chrooted to `root`, in a thread of its own."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-
-    async def start() -> Any:
-        return await asyncssh.listen(
-            "127.0.0.1",
-            port,
-            server_host_keys=[key],
-            server_factory=_PasswordServer,
-            sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=str(root).encode()),
-        )
-
-    server = asyncio.run_coroutine_threadsafe(start(), loop).result(10)
-    return server, loop, thread
-
-
-def _stop_sftp(server: Any, loop: Any, thread: Any) -> None:
-    server.close()
-    asyncio.run_coroutine_threadsafe(server.wait_closed(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    loop.close()
+def _notify_env(smtp_server: TlsSmtpServer) -> dict[str, str]:
+    """The Airflow settings of a run that mails its notice through `smtp_server` (STARTTLS, its test CA)."""
+    return {
+        "AIRFLOW_CONN_PCTN_SMTP": (
+            f"smtp://127.0.0.1:{smtp_server.port}?disable_ssl=true&from_email=pctn%40thanhhoa.example.vn"
+        ),
+        "AIRFLOW_VAR_PCTN_NOTIFY_TO": NOTIFY_TO,
+        "SSL_CERT_FILE": str(smtp_server.cert),
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "false",
+    }
 
 
 def _ti_state(home: Path, dag_id: str, task_id: str) -> tuple[str | None, int] | None:
@@ -445,12 +413,7 @@ def test_a_failed_delivery_is_retried_and_arrives_once_the_server_is_back(
             "AIRFLOW_CONN_PCTN_SFTP": json.dumps(connection),
             "PCTN_DELIVERY_CHANNELS": "sftp",
             "PCTN_SFTP_DIR": "inbox/pctn",
-            "AIRFLOW_CONN_PCTN_SMTP": (
-                f"smtp://127.0.0.1:{smtp_server.port}?disable_ssl=true&from_email=pctn%40thanhhoa.example.vn"
-            ),
-            "AIRFLOW_VAR_PCTN_NOTIFY_TO": NOTIFY_TO,
-            "SSL_CERT_FILE": str(smtp_server.cert),
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "false",
+            **_notify_env(smtp_server),
         }
     )
     env.pop("WAREHOUSE_URL", None)
@@ -470,13 +433,13 @@ def test_a_failed_delivery_is_retried_and_arrives_once_the_server_is_back(
             failed = conn.execute(
                 "select outcome, error from delivery.deliveries where channel = 'sftp' order by delivery_id"
             ).fetchall()
-        sftp = _start_sftp(root, port, key)  # the channel is back before the retry
+        sftp = start_sftp(root, port, key)  # the channel is back before the retry
         output, _ = proc.communicate(timeout=900)
     finally:
         if proc.poll() is None:
             proc.kill()
         if sftp is not None:
-            _stop_sftp(*sftp)
+            sftp.stop()
     with sqlite3.connect(airflow_home / "airflow.db") as db:
         state = db.execute(
             "select state from dag_run where dag_id = 'pctn_extract' order by id desc limit 1"
@@ -505,12 +468,7 @@ def test_missing_returns_are_e_mailed_over_starttls(
     env = {**os.environ, **airflow_env(airflow_home, marts_2024, f"sqlite:///{airflow_home}/airflow.db")}
     env.update(
         {
-            "AIRFLOW_CONN_PCTN_SMTP": (
-                f"smtp://127.0.0.1:{smtp_server.port}?disable_ssl=true&from_email=pctn%40thanhhoa.example.vn"
-            ),
-            "AIRFLOW_VAR_PCTN_NOTIFY_TO": NOTIFY_TO,
-            "SSL_CERT_FILE": str(smtp_server.cert),
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "false",
+            **_notify_env(smtp_server),
         }
     )
     env.pop("WAREHOUSE_URL", None)

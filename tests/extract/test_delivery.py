@@ -8,7 +8,6 @@ for byte with what the warehouse stored.
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 import hashlib
@@ -37,11 +36,11 @@ from ingestion.extract import (
     delivery_log,
 )
 from ingestion.extract.store import load_files
+from tests.sftp_server import SFTP_PASSWORD, SFTP_USER, start_sftp
 
 os.environ.setdefault("AIRFLOW_HOME", str(Path(__file__).resolve().parents[2] / ".data" / "airflow-test"))
 
 BUILT_AT = datetime(2025, 1, 6, 1, 30, tzinfo=UTC)
-SFTP_USER, SFTP_PASSWORD = "thanhtra", "s3cret-for-tests"
 
 
 @pytest.fixture()
@@ -68,17 +67,6 @@ def sha(data: bytes) -> str:
 # --- servers -----------------------------------------------------------------------------------------
 
 
-class _PasswordServer(asyncssh.SSHServer):
-    def begin_auth(self, username: str) -> bool:
-        return True
-
-    def password_auth_supported(self) -> bool:
-        return True
-
-    def validate_password(self, username: str, password: str) -> bool:
-        return username == SFTP_USER and password == SFTP_PASSWORD
-
-
 @dataclass
 class SftpServer:
     root: Path
@@ -92,29 +80,12 @@ def sftp_server(tmp_path: Path) -> Iterator[SftpServer]:
     root = tmp_path / "sftp-root"
     root.mkdir()
     key = asyncssh.generate_private_key("ssh-ed25519")
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-
-    async def start() -> Any:
-        return await asyncssh.listen(
-            "127.0.0.1",
-            0,
-            server_host_keys=[key],
-            server_factory=_PasswordServer,
-            sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=str(root).encode()),
-        )
-
-    server = asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+    sftp = start_sftp(root, 0, key)
     try:
         public = key.export_public_key().decode().split()
-        yield SftpServer(root, server.get_port(), f"{public[0]} {public[1]}")
+        yield SftpServer(root, sftp.port, f"{public[0]} {public[1]}")
     finally:
-        server.close()
-        asyncio.run_coroutine_threadsafe(server.wait_closed(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+        sftp.stop()
 
 
 def use_sftp_connection(monkeypatch: pytest.MonkeyPatch, server: SftpServer, port: int | None = None) -> None:

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -28,8 +26,7 @@ import pytest
 from ingestion.contract.sources import SOURCES
 from ingestion.intake.schema import ensure_schema
 from ingestion.platform.transform import DBT_PROJECT_DIR, run_dbt
-from ingestion.platform.warehouse import embedded_server_url, ensure_database, with_database
-from ingestion.settings import settings
+from tests.conftest import _fresh_database_url
 
 pytestmark = pytest.mark.slow
 
@@ -384,16 +381,6 @@ QUARANTINE = [
     (4, "article", "Điều ?", "invalid_article", "row"),
     (2, "secured_vnd", "1.200.000.000", "secured_above_damage", "warn"),
 ]
-
-
-def _fresh_database_url(prefix: str) -> str:
-    """A new database (as tests/conftest.py makes them) on WAREHOUSE_URL's server or the embedded one."""
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    server_url = os.environ.get("WAREHOUSE_URL")
-    if server_url:
-        ensure_database(server_url, name)
-        return with_database(server_url, name)
-    return embedded_server_url(settings().data_dir / "test", database=name)
 
 
 def load_fixture(conn: psycopg.Connection) -> dict[tuple[str, str, str, int], int]:

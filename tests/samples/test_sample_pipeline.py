@@ -70,6 +70,24 @@ def test_nothing_lost_for_any_file(sample_warehouse):
         assert originals == conn.execute("select count(*) from registry.files").fetchone()[0]
 
 
+def test_stored_codes_are_members_of_the_enumeration(sample_warehouse):
+    """Reject, not-read and rule codes in the registry and the audit are all `Code` values (and some are there)."""
+    from ingestion.intake.problems import Code
+
+    with psycopg.connect(sample_warehouse.url) as conn:
+        stored = conn.execute(
+            """
+            select 'registry.files.reject_code', reject_code from registry.files where reject_code is not null
+            union select 'registry.receipts.reason_code', reason_code from registry.receipts
+              where reason_code is not null
+            union select 'audit.quarantine.rule', rule from audit.quarantine
+            union select 'audit.validation_results.rule', rule from audit.validation_results
+            """
+        ).fetchall()
+    assert {where for where, _ in stored} >= {"registry.files.reject_code", "audit.quarantine.rule"}
+    assert [(where, code) for where, code in stored if code not in Code._value2member_map_] == []
+
+
 def test_archive_is_byte_for_byte(sample_warehouse):
     import hashlib
 

@@ -266,40 +266,6 @@ def _is_abbreviation(word: str) -> bool:
     return _ABBREVIATION.fullmatch(word) is not None and not any(c in "AEIOUY" for c in word)
 
 
-# Frequent syllables of Vietnamese and of these returns: they break ties between two readings that are
-# both well-formed ("Khoâng" is VNI "không", not TCVN3 "khoõng").
-_COMMON_SYLLABLES_TEXT = """
-    và của có không là được các cho trong một những người với đã này đến năm khi để từ theo về ra nhiều nhà
-    tại công như sau phải cũng nhưng đó thì hiện nước làm bị ngày tháng trên vụ án tỉnh huyện xã thành phố thị
-    quản lý việc kết luận điều tra thanh kiểm sát tòa toà xét xử thi hành đồng tiền đất sai phạm thu hồi kiến
-    nghị tổ chức cá nhân phát tham nhũng chuyển cơ quan số hồ sơ đơn vị báo cáo kỳ biểu cộng hòa hoà hội chủ
-    nghĩa việt nam độc lập tự do hạnh phúc tổng trưởng đang tiến đột xuất kế hoạch nội bộ lĩnh vực ngân sách
-    tài chính xây dựng giáo dục tế nông nghiệp môi trường tố tin chí toán khác can đề truy tạm đình chỉ giải
-    quyết trả bổ sung thẩm chưa xong hoãn kiện định bản luật khởi thụ thiệt hại kê biên phong tỏa toả họ tên
-    nguồn mã cuộc hình thức trạng thái đối tượng đứng đầu tuyên bồi thường cấp triệu tỷ nguyễn trần lê hoàng
-    vũ đỗ bùi đặng ngô dương văn đức hữu minh ngọc xuân quang hùng dũng tuấn hải long sơn thắng hương lan hà
-    hoa thủy thuỷ nga phương cường bình khánh linh trang hiếu tâm thảo yến hằng giang lợi toàn vinh thịnh
-    trung hóa hoá ký ghi rõ ban ủy uỷ dân khu sự cảnh lộc hậu sầm bỉm nghi tĩnh thọ như xương cống triệu
-    thiệu yên vĩnh thạch cẩm thủy ngọc lặc chánh bá thước mường lát thường quảng hoằng đông
-    """
-_COMMON_SYLLABLES = frozenset(_COMMON_SYLLABLES_TEXT.split())
-
-
-@dataclass(frozen=True)
-class _Plausibility:
-    valid: int  # words with a non-ASCII letter that read as Vietnamese syllables
-    invalid: int  # words with a non-ASCII letter that do not
-    common: int = 0  # valid words among the frequent syllables
-
-    @property
-    def net(self) -> int:
-        return self.valid - self.invalid
-
-    @property
-    def rank(self) -> tuple[int, int]:
-        return (self.net, self.common)
-
-
 def _plausibility(text: str) -> _Plausibility:
     valid = invalid = common = 0
     for m in _WORD.finditer(text):
@@ -390,7 +356,7 @@ def _candidates(s: str) -> list[tuple[LegacyScheme, str, _Plausibility]]:
     for scheme in ("tcvn3", "vni"):
         text, leftover = _CONVERTERS[scheme](s)
         if leftover == 0 and text != s:
-            out.append((scheme, nfc(text), _plausibility(text)))  # type: ignore[arg-type]
+            out.append((scheme, nfc(text), _plausibility(text)))
     return out
 
 
@@ -477,7 +443,7 @@ def repair_many(values: Sequence[str]) -> tuple[list[str], LegacyScheme | None]:
         counts = Counter(scheme for _, scheme, _ in first if scheme is not None)
     if not counts:
         return list(values), None
-    prefer: LegacyScheme = max(("tcvn3", "vni"), key=lambda k: counts.get(k, 0))  # type: ignore[assignment]
+    prefer: LegacyScheme = max(("tcvn3", "vni"), key=lambda k: counts.get(k, 0))
     return [repair_legacy_text(v, prefer=prefer)[0] for v in values], prefer
 
 

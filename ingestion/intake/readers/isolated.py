@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ingestion.intake.problems import Rejection
+from ingestion.intake.problems import Code, Rejection
 from ingestion.intake.readers.limits import ReaderLimits
 from ingestion.paths import REPO_ROOT
 from ingestion.settings import settings
@@ -173,7 +173,7 @@ class IsolatedReader:
         except TimeoutError:
             self._kill()
             raise Rejection(
-                "reader_timeout",
+                Code.READER_TIMEOUT,
                 f"Đọc tệp quá {self.limits.timeout_s} giây (giới hạn PCTN_READER_TIMEOUT_S) nên đã dừng: tệp quá lớn"
                 " hoặc có cấu trúc bất thường. Các tệp khác vẫn được xử lý",
                 f"Reading the file took longer than {self.limits.timeout_s} s (limit PCTN_READER_TIMEOUT_S) and was"
@@ -200,7 +200,7 @@ class IsolatedReader:
         if kind == "memory":
             raise _out_of_memory(self.limits)
         raise Rejection(
-            "unreadable",
+            Code.UNREADABLE,
             f"Không đọc được tệp (lỗi của bộ đọc: {payload})",
             f"The file cannot be read (reader error: {payload})",
         )
@@ -234,7 +234,7 @@ def _read_exact(fd: int, size: int, deadline: float) -> bytes:
 def _crashed(code: int | None, limits: ReaderLimits) -> Rejection:
     name = signal.Signals(-code).name if code is not None and code < 0 else f"exit {code}"
     return Rejection(
-        "reader_crashed",
+        Code.READER_CRASHED,
         f"Bộ đọc tệp bị dừng bất thường ({name}) khi đọc tệp này: tệp hỏng, quá lớn hoặc cần nhiều hơn"
         f" {limits.memory_mb:,} MB bộ nhớ (giới hạn PCTN_READER_MEMORY_MB). Hãy lưu lại tệp bằng Excel rồi gửi lại;"
         " các tệp khác vẫn được xử lý",
@@ -246,7 +246,7 @@ def _crashed(code: int | None, limits: ReaderLimits) -> Rejection:
 
 def _out_of_memory(limits: ReaderLimits) -> Rejection:
     return Rejection(
-        "too_large",
+        Code.TOO_LARGE,
         f"Đọc tệp cần nhiều hơn {limits.memory_mb:,} MB bộ nhớ (giới hạn PCTN_READER_MEMORY_MB)",
         f"Reading the file needs more than {limits.memory_mb:,} MB of memory (limit PCTN_READER_MEMORY_MB)",
     )

@@ -18,7 +18,7 @@ import re
 import zipfile
 from io import BytesIO
 
-from ingestion.intake.problems import Rejection
+from ingestion.intake.problems import Code, Rejection
 from ingestion.intake.readers.limits import ReaderLimits
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -43,7 +43,7 @@ def _mib(n: int) -> str:
 
 def too_large(what_vi: str, what_en: str, value: str, limit: str, setting: str) -> Rejection:
     return Rejection(
-        "too_large",
+        Code.TOO_LARGE,
         f"Tệp vượt giới hạn: {what_vi} là {value}, giới hạn {limit} (thiết lập {setting})",
         f"The file is over a limit: {what_en} is {value}, the limit is {limit} (setting {setting})",
     )
@@ -53,7 +53,7 @@ def check_file(data: bytes, extension: str, limits: ReaderLimits) -> None:
     """Reject an empty, oversized, encrypted, damaged or bomb-like file; return quietly otherwise."""
     if not data:
         raise Rejection(
-            "empty_file",
+            Code.EMPTY_FILE,
             "Tệp rỗng (0 byte): không có nội dung nào để đọc; hãy gửi lại tệp có dữ liệu",
             "The file is empty (0 bytes): there is nothing to read; send the file again with its data",
         )
@@ -73,19 +73,19 @@ def check_xlsx(data: bytes, limits: ReaderLimits) -> None:
     if data.startswith(OLE2_MAGIC):
         if any(marker in data for marker in _ENCRYPTED_MARKERS):
             raise Rejection(
-                "encrypted",
+                Code.ENCRYPTED,
                 "Tệp Excel được bảo vệ bằng mật khẩu nên không đọc được:"
                 " hãy lưu lại tệp không đặt mật khẩu rồi gửi lại",
                 "The Excel file is protected by a password and cannot be read: save it without one and send it again",
             )
         raise Rejection(
-            "unreadable",
+            Code.UNREADABLE,
             "Tệp là định dạng Excel cũ (.xls) dù mang đuôi .xlsx: hãy mở và lưu lại dưới dạng .xlsx",
             "The file is an old Excel (.xls) workbook named .xlsx: open it and save it as .xlsx",
         )
     if not data.startswith(b"PK"):
         raise Rejection(
-            "unreadable",
+            Code.UNREADABLE,
             "Tệp không phải là bảng tính Excel (.xlsx)",
             "The file is not an Excel (.xlsx) workbook",
         )
@@ -94,7 +94,7 @@ def check_xlsx(data: bytes, limits: ReaderLimits) -> None:
         infos = zf.infolist()
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         raise Rejection(
-            "unreadable",
+            Code.UNREADABLE,
             f"Tệp Excel (.xlsx) bị hỏng hoặc không trọn vẹn (tệp nén lỗi: {type(exc).__name__})",
             f"The Excel (.xlsx) file is damaged or truncated (bad zip: {type(exc).__name__})",
         ) from exc
@@ -121,7 +121,7 @@ def check_xlsx(data: bytes, limits: ReaderLimits) -> None:
             )
     if not any(i.filename == "xl/workbook.xml" for i in infos):
         raise Rejection(
-            "unreadable",
+            Code.UNREADABLE,
             "Tệp .xlsx không có phần bảng tính (xl/workbook.xml): không phải tệp Excel hợp lệ",
             "The .xlsx has no workbook part (xl/workbook.xml): it is not a valid Excel file",
         )
@@ -131,7 +131,7 @@ def check_xlsx(data: bytes, limits: ReaderLimits) -> None:
         head = _head(zf, info)
         if _DTD.search(head):
             raise Rejection(
-                "unreadable",
+                Code.UNREADABLE,
                 f"Phần {info.filename} của tệp có khai báo DTD/ENTITY, tệp Excel thật không có: tệp bị từ chối",
                 f"Part {info.filename} declares a DTD/ENTITY, which real Excel files never do: the file is refused",
             )
@@ -145,7 +145,7 @@ def _head(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
             return part.read(HEAD_BYTES)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
         raise Rejection(
-            "unreadable",
+            Code.UNREADABLE,
             f"Không giải nén được phần {info.filename} của tệp Excel ({type(exc).__name__})",
             f"Part {info.filename} of the Excel file cannot be decompressed ({type(exc).__name__})",
         ) from exc

@@ -20,10 +20,12 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from typing import Any
 
 from ingestion.contract.sources import Column, Source
-from ingestion.intake.problems import Rejection, SkippedKind, SkippedRow
+from ingestion.intake.problems import Code, Rejection, SkippedKind, SkippedRow
 from ingestion.intake.readers.encodings import EncodingError, decode_bytes, repair_many
 from ingestion.intake.readers.limits import EXCEL_MAX_CELL_CHARS, ReaderLimits
 from ingestion.intake.readers.precheck import check_file, column_number, too_large
@@ -136,7 +138,7 @@ def read_table(data: bytes, extension: str, source: Source, limits: ReaderLimits
         try:
             decoded = decode_bytes(data)
         except EncodingError as exc:
-            raise Rejection("bad_encoding", exc.reason_vi, exc.reason_en) from exc
+            raise Rejection(Code.BAD_ENCODING, exc.reason_vi, exc.reason_en) from exc
         encoding, repaired = decoded.encoding, decoded.repaired
         grid = _csv_rows(decoded.text, limits)
         del decoded  # the text (2-4 bytes a character) is not needed once the records are read
@@ -196,7 +198,7 @@ def _csv_rows(text: str, limits: ReaderLimits) -> Grid:
             start = reader.line_num + 1
     except csv.Error as exc:
         raise Rejection(
-            "unreadable",
+            Code.UNREADABLE,
             f"Tệp CSV bị lỗi cấu trúc (dấu ngoặc kép hoặc ký tự lạ) ở bản ghi bắt đầu từ dòng {start}"
             f" (đọc đến dòng {reader.line_num}): {exc}. Không dòng nào được nạp; hãy sửa rồi gửi lại",
             f"The CSV is malformed (quotes or stray characters) in the record starting on line {start}"
@@ -221,7 +223,7 @@ def _swallowed(cell: str, delimiter: str, width: int, start: int, end: int) -> N
     needed = max(width - 1, 2)
     if len(lines) >= 2 and any(line.count(delimiter) >= needed for line in lines[1:]):
         raise Rejection(
-            "unreadable",
+            Code.UNREADABLE,
             f"Tệp CSV có dấu ngoặc kép mở ở dòng {start} không được đóng đúng chỗ: các dòng {start}–{end}"
             " bị gộp vào một ô. Không dòng nào được nạp; hãy sửa dấu ngoặc kép rồi gửi lại",
             f"The CSV has a quote opened on line {start} that is not closed where it should be: lines"
@@ -270,13 +272,13 @@ def _xlsx_table(data: bytes, source: Source, limits: ReaderLimits) -> SheetTable
         raise
     except Exception as exc:  # calamine raises its own error types for damaged workbooks
         raise Rejection(
-            "unreadable",
+            Code.UNREADABLE,
             f"Không mở được tệp Excel (.xlsx): {type(exc).__name__}",
             f"The Excel (.xlsx) file cannot be opened: {type(exc).__name__}",
         ) from exc
     if not visible:
         raise Rejection(
-            "missing_columns",
+            Code.MISSING_COLUMNS,
             "Tệp Excel không có trang tính nào đang hiển thị (các trang ẩn không được đọc)",
             "The workbook has no visible worksheet (hidden sheets are never read)",
         )
@@ -288,7 +290,7 @@ def _xlsx_table(data: bytes, source: Source, limits: ReaderLimits) -> SheetTable
     if rivals:
         names = ", ".join(f"'{f[2]}'" for f in [best, *rivals])
         raise Rejection(
-            "ambiguous_sheet",
+            Code.AMBIGUOUS_SHEET,
             f"Có nhiều trang tính hiển thị cùng mang bảng của biểu {source.code} ({names}): không biết đọc trang nào."
             " Hãy để lại một trang rồi gửi lại",
             f"Several visible worksheets hold a {source.code} table ({names}): which one to read is unclear."
@@ -299,8 +301,11 @@ def _xlsx_table(data: bytes, source: Source, limits: ReaderLimits) -> SheetTable
     return table
 
 
-def _xlsx_grid(grid: list[list[Cell]], limits: ReaderLimits) -> tuple[Grid, str | None]:
-    """The sheet's rows with legacy TCVN3/VNI text repaired, decided once for the whole sheet."""
+def _xlsx_grid(grid: list[Any], limits: ReaderLimits) -> tuple[Grid, str | None]:
+    """The sheet's rows with legacy TCVN3/VNI text repaired, decided once for the whole sheet.
+
+    `grid` is calamine's list of row lists; it becomes the `Grid` in place, row by row.
+    """
     if len(grid) > limits.max_rows:
         raise too_large("số dòng", "the row count", f"{len(grid):,}", f"{limits.max_rows:,}", "PCTN_MAX_ROWS")
     # calamine cuts a longer string to Excel's 32,767 characters without a word: a cell that long was
@@ -318,7 +323,7 @@ def _xlsx_grid(grid: list[list[Cell]], limits: ReaderLimits) -> tuple[Grid, str 
     repaired, scheme = repair_many(texts)
     fixed = dict(zip(texts, repaired, strict=True)) if scheme else {}
     # in place: each of calamine's row lists is released as soon as its replacement exists (one grid, not two)
-    rows: Grid = grid  # type: ignore[assignment]
+    rows: Grid = grid
     for i, row in enumerate(grid):
         if fixed:
             cells = [None if cell == "" else fixed.get(cell, cell) if isinstance(cell, str) else cell for cell in row]
@@ -417,7 +422,7 @@ def _find_header(grid: Grid, source: Source) -> tuple[int, int] | None:
 def _no_header(source: Source) -> Rejection:
     required = ", ".join(c.header_vi for c in source.required)
     return Rejection(
-        "missing_columns",
+        Code.MISSING_COLUMNS,
         f"Không tìm thấy dòng tiêu đề cột của biểu {source.code}; cần các cột: {required}",
         f"No header row of a {source.code} return was found; required columns: {required}",
     )
@@ -426,7 +431,7 @@ def _no_header(source: Source) -> Rejection:
 NAME_HIDDEN = "«tên đã ẩn / name hidden»"
 
 
-def row_text(cells: Sequence[Cell], hidden: set[int] | frozenset[int] = frozenset()) -> str:
+def row_text(cells: Sequence[Cell], hidden: AbstractSet[int] = frozenset()) -> str:
     """A skipped row as the sender wrote it, cells joined, bounded; cells under a names column hidden."""
     text = " | ".join(NAME_HIDDEN if i in hidden else clean_text(c) or "" for i, c in _filled(cells))
     return text if len(text) <= SKIPPED_TEXT_CHARS else text[: SKIPPED_TEXT_CHARS - 1] + "…"
@@ -499,7 +504,7 @@ def _is_identity(col: Column) -> bool:
     return col.required and col.type in ("text", "enum", "date", "article")
 
 
-def _repeats_header(texts: list[tuple[int, Cell]], header_folded: list[str], filled: int) -> bool:
+def _repeats_header(texts: Sequence[tuple[int, Cell]], header_folded: list[str], filled: int) -> bool:
     """The row repeats the header in all but at most one filled cell (a header printed again on each page).
 
     Stops at the second cell that differs, so a record costs two folds, not one per cell.

@@ -17,13 +17,15 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from ingestion.intake.problems import Code
+
 Cell = str | int | float | bool | dt.date | dt.datetime | dt.time | dt.timedelta | None
 
 
 class ValueProblem(ValueError):
     """A cell that cannot be read as its column's type."""
 
-    def __init__(self, rule: str, expected_vi: str, expected_en: str) -> None:
+    def __init__(self, rule: Code, expected_vi: str, expected_en: str) -> None:
         super().__init__(expected_en)
         self.rule = rule
         self.expected_vi = expected_vi
@@ -115,7 +117,7 @@ def parse_date(value: Cell) -> dt.date | None:
 
 
 def _bad_date() -> ValueProblem:
-    return ValueProblem("bad_date", "ngày dạng dd/mm/yyyy", "a date as dd/mm/yyyy")
+    return ValueProblem(Code.BAD_DATE, "ngày dạng dd/mm/yyyy", "a date as dd/mm/yyyy")
 
 
 # --- numbers -----------------------------------------------------------------
@@ -180,7 +182,7 @@ def parse_money(value: Cell) -> int | None:
     amount = _parse_money(value)
     if amount is not None and abs(amount) > MAX_MONEY:
         raise ValueProblem(
-            "bad_money",
+            Code.BAD_MONEY,
             "số tiền không quá " + f"{MAX_MONEY:,}".replace(",", ".") + " đồng",
             f"an amount of at most {MAX_MONEY:,} VND",
         )
@@ -228,7 +230,7 @@ def _parse_money(value: Cell) -> int | None:
 
 def _bad_money() -> ValueProblem:
     return ValueProblem(
-        "bad_money",
+        Code.BAD_MONEY,
         "số tiền nguyên (đồng), ví dụ 1.234.567 hoặc 1,5 tỷ",
         "a whole amount in VND, e.g. 1.234.567 or 1,5 tỷ",
     )
@@ -239,7 +241,7 @@ def parse_count(value: Cell) -> int | None:
     count = _parse_count(value)
     if count is not None and abs(count) > MAX_COUNT:
         raise ValueProblem(
-            "bad_count",
+            Code.BAD_COUNT,
             "số nguyên không âm, không quá " + f"{MAX_COUNT:,}".replace(",", "."),
             f"a whole number from 0 to {MAX_COUNT:,}",
         )
@@ -268,7 +270,7 @@ def _parse_count(value: Cell) -> int | None:
 
 
 def _bad_count() -> ValueProblem:
-    return ValueProblem("bad_count", "số nguyên không âm", "a whole number, 0 or more")
+    return ValueProblem(Code.BAD_COUNT, "số nguyên không âm", "a whole number, 0 or more")
 
 
 def parse_decimal(value: Cell) -> Decimal | None:
@@ -276,7 +278,7 @@ def parse_decimal(value: Cell) -> Decimal | None:
     number = _parse_decimal(value)
     if number is not None and abs(number) >= MAX_DECIMAL:
         raise ValueProblem(
-            "bad_decimal",
+            Code.BAD_DECIMAL,
             "số thập phân nhỏ hơn 10^16",
             "a decimal number below 10^16",
         )
@@ -303,7 +305,7 @@ def _parse_decimal(value: Cell) -> Decimal | None:
 
 
 def _bad_decimal() -> ValueProblem:
-    return ValueProblem("bad_decimal", "số thập phân, ví dụ 1.234,5", "a decimal number, e.g. 1.234,5")
+    return ValueProblem(Code.BAD_DECIMAL, "số thập phân, ví dụ 1.234,5", "a decimal number, e.g. 1.234,5")
 
 
 # --- articles, labels, booleans ----------------------------------------------
@@ -338,7 +340,7 @@ def parse_article(value: Cell) -> int | None:
 
 def _bad_article() -> ValueProblem:
     return ValueProblem(
-        "bad_article",
+        Code.BAD_ARTICLE,
         "điều luật của Bộ luật Hình sự, ví dụ 353 hoặc Điều 354",
         "a Penal Code article, e.g. 353 or Điều 354",
     )
@@ -384,7 +386,7 @@ def parse_bool(value: Cell) -> bool | None:
 
 
 def _bad_bool() -> ValueProblem:
-    return ValueProblem("bad_bool", "Có/Không, x/để trống, 1/0", "yes/no: Có/Không, x/blank, 1/0")
+    return ValueProblem(Code.BAD_BOOL, "Có/Không, x/để trống, 1/0", "yes/no: Có/Không, x/blank, 1/0")
 
 
 _NAME_SPLIT = re.compile(r"[;\n]|,(?!\s*(?:jr|sr)\b)")
