@@ -1,10 +1,14 @@
-"""Reference data shared with dbt: reporting units and the reporting calendar.
+"""Reference data shared with dbt: reporting units, the reporting calendar, the deployment's vars.
 
 The seeds in `dbt_project/seeds/` are the single source of truth; Python reads the
 same CSV files so a unit added there is valid for the intake and the models alike.
 `PCTN_REFERENCE_DIR` points both at another complete reference directory (the
 national generator writes one beside its inbox: more provinces, earlier years);
 dbt reads it through `seed-paths` in `dbt_project.yml`, so the two never disagree.
+The deployment's settings that dbt and Python share (the province, the time zone, the
+period kinds every unit sends) are dbt vars in `dbt_project.yml`, read here once
+(`DBT_VARS`); the rules over the calendar (due, late, latest, expected) are in
+`ingestion.calendar`.
 """
 
 from __future__ import annotations
@@ -16,11 +20,25 @@ import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from ingestion.paths import DBT_PROJECT_DIR
 
 SEEDS = DBT_PROJECT_DIR / "seeds"  # the committed reference (Thanh Hóa)
 REFERENCE_DIR_ENV = "PCTN_REFERENCE_DIR"
+
+
+def _dbt_vars() -> dict[str, Any]:
+    import yaml  # PyYAML: already loaded by Airflow and dbt; read once, at import
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return dict(project["vars"])
+
+
+DBT_VARS = _dbt_vars()  # `vars:` of dbt_project.yml, the one place the deployment's shared settings live
+# The deployment's own province (dbt var `province_code`): the extract and the headline report
+# select its rows; a unit without a province code in the reference belongs to it.
+PROVINCE_CODE = str(DBT_VARS["province_code"])
 
 
 def reference_dir() -> Path:
@@ -61,13 +79,15 @@ class ReportingUnit:
     unit_code: str
     agency_code: str
     unit_level: str
+    area_code: str
     name_vi: str
     valid_from: dt.date
     valid_to: dt.date | None
     successor_unit_code: str | None
-    province_code: str = "THANHHOA"
+    province_code: str
 
     def valid_on(self, day: dt.date) -> bool:
+        """The unit may report on `day` (validity dates inclusive): the one rule for unit validity."""
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
 
@@ -89,34 +109,35 @@ def _date(text: str) -> dt.date | None:
 
 def units() -> dict[str, ReportingUnit]:
     """Reporting units of the reference directory in force, by code."""
-    return _units(reference_dir())
+    return _cached_units(reference_dir())
 
 
 def periods() -> dict[str, ReportingPeriod]:
     """Reporting periods of the reference directory in force, by code."""
-    return _periods(reference_dir())
+    return _cached_periods(reference_dir())
 
 
-@cache
-def _units(directory: Path) -> dict[str, ReportingUnit]:
+def read_units(directory: Path) -> dict[str, ReportingUnit]:
+    """`reporting_units.csv` of `directory` (a reference directory), by unit code; read on every call."""
     with (directory / "reporting_units.csv").open(encoding="utf-8") as f:
         return {
             r["unit_code"]: ReportingUnit(
                 unit_code=r["unit_code"],
                 agency_code=r["agency_code"],
                 unit_level=r["unit_level"],
+                area_code=r["area_code"],
                 name_vi=r["unit_name_vi"],
                 valid_from=_date(r["valid_from"]) or dt.date.min,
                 valid_to=_date(r["valid_to"]),
                 successor_unit_code=r["successor_unit_code"] or None,
-                province_code=r.get("province_code") or "THANHHOA",
+                province_code=r.get("province_code") or PROVINCE_CODE,
             )
             for r in csv.DictReader(f)
         }
 
 
-@cache
-def _periods(directory: Path) -> dict[str, ReportingPeriod]:
+def read_periods(directory: Path) -> dict[str, ReportingPeriod]:
+    """`reporting_periods.csv` of `directory` (a reference directory), by period code; read on every call."""
     with (directory / "reporting_periods.csv").open(encoding="utf-8") as f:
         out = {}
         for r in csv.DictReader(f):
@@ -131,3 +152,17 @@ def _periods(directory: Path) -> dict[str, ReportingPeriod]:
                 due_date=dt.date.fromisoformat(r["due_date"]),
             )
         return out
+
+
+# The reference directory in force is read once per process (the intake validates every file against it).
+_cached_units = cache(read_units)
+_cached_periods = cache(read_periods)
+
+
+def read_province_names(directory: Path) -> dict[str, str]:
+    """`provinces.csv` of `directory`: province code -> Vietnamese name (empty when the file is absent)."""
+    path = directory / "provinces.csv"
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as f:
+        return {r["province_code"]: r["province_name_vi"] for r in csv.DictReader(f)}
