@@ -39,6 +39,13 @@ DBT_VARS = _dbt_vars()  # `vars:` of dbt_project.yml, the one place the deployme
 # The deployment's own province (dbt var `province_code`): the extract and the headline report
 # select its rows; a unit without a province code in the reference belongs to it.
 PROVINCE_CODE = str(DBT_VARS["province_code"])
+# Offence scopes by Penal Code article range, narrowest first; any other article is `other`
+# (dbt var `offence_scopes`, macros offence_scope and in_indicator_scope).
+OFFENCE_SCOPES: dict[str, range] = {
+    str(s["scope"]): range(int(s["first_article"]), int(s["last_article"]) + 1) for s in DBT_VARS["offence_scopes"]
+}
+# The scopes every indicator value is computed for (dbt var `indicator_scopes`): `all` and the offence scopes.
+INDICATOR_SCOPES: tuple[str, ...] = tuple(str(s) for s in DBT_VARS["indicator_scopes"])
 
 
 def reference_dir() -> Path:
