@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from ingestion.reference import DBT_VARS, ReportingPeriod, ReportingUnit, periods
+from ingestion.reference import DBT_VARS, ReportingPeriod, ReportingUnit, agency_sources, periods, units
 
 if TYPE_CHECKING:
     import psycopg
@@ -98,6 +98,13 @@ def periods_due(moment: dt.datetime | dt.date, period_code: str | None = None) -
 def is_expected(unit: ReportingUnit, period: ReportingPeriod) -> bool:
     """`unit` owes a return of `period`: a kind every unit sends, and the unit valid on the period's end."""
     return period.period_kind in EXPECTED_KINDS and unit.valid_on(period.end_date)
+
+
+def expected_units(on: dt.date) -> set[tuple[str, str]]:
+    """(source, unit code) of every unit that reports on day `on` (valid then, its agency sends a source)."""
+    sources = agency_sources()
+    reporting = {code: u for code, u in units().items() if u.agency_code in sources and u.valid_on(on)}
+    return {(sources[u.agency_code], code) for code, u in reporting.items()}
 
 
 def expected_periods(on: dt.date, first_year: int) -> list[ReportingPeriod]:

@@ -166,6 +166,17 @@ _cached_units = cache(read_units)
 _cached_periods = cache(read_periods)
 
 
+def agency_sources() -> dict[str, str]:
+    """`agencies.csv` of the reference directory in force: agency code -> the source its units send."""
+    return _cached_agency_sources(reference_dir())
+
+
+@cache
+def _cached_agency_sources(directory: Path) -> dict[str, str]:
+    with (directory / "agencies.csv").open(encoding="utf-8") as f:
+        return {r["agency_code"]: r["source"] for r in csv.DictReader(f) if r["source"]}
+
+
 def read_province_names(directory: Path) -> dict[str, str]:
     """`provinces.csv` of `directory`: province code -> Vietnamese name (empty when the file is absent)."""
     path = directory / "provinces.csv"

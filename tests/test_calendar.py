@@ -93,6 +93,10 @@ def test_expected_returns_follow_the_unit_validity_and_the_kinds() -> None:
     assert calendar.is_expected(district, six2025) and not calendar.is_expected(district, y2025)  # ends 30/06/2025
     assert calendar.is_expected(region, y2025) and not calendar.is_expected(region, six2025)  # from 01/07/2025
     assert not calendar.is_expected(district, q2)  # quarters are not an expected kind
+    before, after = calendar.expected_units(six2025.end_date), calendar.expected_units(y2025.end_date)
+    assert ("dieutra", "CA-HUYEN-HOANGHOA") in before and ("dieutra", "CA-HUYEN-HOANGHOA") not in after
+    assert ("xetxu", "TA-KV1") in after and ("xetxu", "TA-KV1") not in before
+    assert ("thanhtra", "TT-TINH") in before & after
     on = dt.date(2025, 9, 21)
     assert [p.period_code for p in calendar.expected_periods(on, 2025)] == ["2025-Q1", "2025-6M", "2025-9M"]
 
