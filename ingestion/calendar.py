@@ -124,19 +124,22 @@ def latest(candidates: Iterable[ReportingPeriod], kind: str | None = None) -> Re
 
 def reported_periods(conn: psycopg.Connection) -> list[ReportingPeriod]:
     """Periods with loaded returns in the marts (`marts.dim_reporting_periods`, `fct_return_submissions`)."""
-    rows = conn.execute(REPORTED_PERIODS_SQL).fetchall()
+    from psycopg.rows import tuple_row  # whatever row factory the caller's connection has
+
+    with conn.cursor(row_factory=tuple_row) as cur:
+        rows = cur.execute(REPORTED_PERIODS_SQL).fetchall()
     return [
         ReportingPeriod(
-            period_code=r[0],
-            regime=r[1],
-            report_year=int(r[2]),
-            period_kind=r[3],
-            start_date=r[4],
-            end_date=r[5],
-            is_cumulative=bool(r[6]),
-            due_date=r[7],
+            period_code=code,
+            regime=regime,
+            report_year=int(year),
+            period_kind=kind,
+            start_date=start,
+            end_date=end,
+            is_cumulative=bool(cumulative),
+            due_date=due,
         )
-        for r in rows
+        for code, regime, year, kind, start, end, cumulative, due in rows
     ]
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import yaml
+from psycopg.rows import dict_row
 
 from ingestion import calendar
 from ingestion.extract.sheets import SCOPE_LABELS
@@ -163,6 +164,8 @@ def test_latest_period_and_year_need_loaded_rows(fresh_warehouse_url: str, tmp_p
     assert y2025[0] in ("on_time", "late") and y2025[1] == 0, y2025  # accepted, nothing loaded
     assert values_2025y > 0  # the scaffold's zeros: what the old extract rule took for data
     assert latest_period(url) == "2025-6M"
+    with psycopg.connect(url, row_factory=dict_row) as conn:  # any caller's row factory
+        assert calendar.latest_reported(conn, "Y").period_code == "2024-Y"
     headline = headline_indicators(url)
     assert headline and {r["report_year"] for r in headline} == {2024}
 
