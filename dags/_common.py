@@ -17,6 +17,8 @@ from airflow.sdk import Asset, AssetAlias, AssetAny, BaseHook, CronTriggerTimeta
 from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
 from airflow.sdk.exceptions import AirflowNotFoundException
 
+from ingestion.calendar import TIME_ZONE, local_date
+from ingestion.calendar import periods_due as periods_due  # the calendar DAGs' periods (c.periods_due)
 from ingestion.contract.sources import SOURCES
 from ingestion.paths import REPO_ROOT
 from ingestion.settings import settings
@@ -27,7 +29,7 @@ OWNER = "pctn-data"
 WAREHOUSE_CONN_ID = "warehouse"  # AIRFLOW_CONN_WAREHOUSE
 SMTP_CONN_ID = "pctn_smtp"  # AIRFLOW_CONN_PCTN_SMTP (optional)
 NOTIFY_VARIABLE = "pctn_notify_to"  # AIRFLOW_VAR_PCTN_NOTIFY_TO: comma-separated addresses
-TIMEZONE = "Asia/Ho_Chi_Minh"
+TIMEZONE = TIME_ZONE  # Asia/Ho_Chi_Minh (ingestion.calendar, dbt var local_time_zone)
 START_DATE = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -368,27 +370,4 @@ def run_date(context) -> dt.datetime:
 
 def as_of_date(context) -> dt.date:
     """The day returns are judged on (due, late, missing): the run's date in Thanh Hóa."""
-    from ingestion.intake.submissions import local_date
-
     return local_date(run_date(context))
-
-
-def periods_due(run_after: dt.datetime, period_code: str | None = None) -> list[str]:
-    """Periods whose deadline is the latest one before `run_after` (e.g. 2025-Q2 and 2025-6M).
-
-    A run on the reporting calendar (or its backfill) thus always means the same periods;
-    `period_code` pins one explicitly (manual runs).
-    """
-    from ingestion.reference import periods
-
-    all_periods = periods()
-    if period_code:
-        if period_code not in all_periods:
-            raise ValueError(f"Unknown period_code {period_code!r}: not in dbt_project/seeds/reporting_periods.csv")
-        return [period_code]
-    day = run_after.astimezone(dt.timezone(dt.timedelta(hours=7))).date()
-    past = [p.due_date for p in all_periods.values() if p.due_date < day]
-    if not past:
-        return []
-    last = max(past)
-    return sorted(code for code, p in all_periods.items() if p.due_date == last)

@@ -1,10 +1,14 @@
-"""Reference data shared with dbt: reporting units and the reporting calendar.
+"""Reference data shared with dbt: reporting units, the reporting calendar, the deployment's vars.
 
 The seeds in `dbt_project/seeds/` are the single source of truth; Python reads the
 same CSV files so a unit added there is valid for the intake and the models alike.
 `PCTN_REFERENCE_DIR` points both at another complete reference directory (the
 national generator writes one beside its inbox: more provinces, earlier years);
 dbt reads it through `seed-paths` in `dbt_project.yml`, so the two never disagree.
+The deployment's settings that dbt and Python share (the province, the time zone, the
+period kinds every unit sends) are dbt vars in `dbt_project.yml`, read here once
+(`DBT_VARS`); the rules over the calendar (due, late, latest, expected) are in
+`ingestion.calendar`.
 """
 
 from __future__ import annotations
@@ -15,12 +19,33 @@ import hashlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from ingestion.paths import DBT_PROJECT_DIR, SEEDS_DIR
 from ingestion.settings import env_name, settings
 
 SEEDS = SEEDS_DIR  # the committed reference (Thanh Hóa)
 REFERENCE_DIR_ENV = env_name("reference_dir")
+
+
+def _dbt_vars() -> dict[str, Any]:
+    import yaml  # PyYAML: already loaded by Airflow and dbt; read once, at import
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return dict(project["vars"])
+
+
+DBT_VARS = _dbt_vars()  # `vars:` of dbt_project.yml, the one place the deployment's shared settings live
+# The deployment's own province (dbt var `province_code`): the extract and the headline report
+# select its rows; a unit without a province code in the reference belongs to it.
+PROVINCE_CODE = str(DBT_VARS["province_code"])
+# Offence scopes by Penal Code article range, narrowest first; any other article is `other`
+# (dbt var `offence_scopes`, macros offence_scope and in_indicator_scope).
+OFFENCE_SCOPES: dict[str, range] = {
+    str(s["scope"]): range(int(s["first_article"]), int(s["last_article"]) + 1) for s in DBT_VARS["offence_scopes"]
+}
+# The scopes every indicator value is computed for (dbt var `indicator_scopes`): `all` and the offence scopes.
+INDICATOR_SCOPES: tuple[str, ...] = tuple(str(s) for s in DBT_VARS["indicator_scopes"])
 
 
 def reference_dir() -> Path:
@@ -57,13 +82,15 @@ class ReportingUnit:
     unit_code: str
     agency_code: str
     unit_level: str
+    area_code: str
     name_vi: str
     valid_from: dt.date
     valid_to: dt.date | None
     successor_unit_code: str | None
-    province_code: str = "THANHHOA"
+    province_code: str
 
     def valid_on(self, day: dt.date) -> bool:
+        """The unit may report on `day` (validity dates inclusive): the one rule for unit validity."""
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
 
@@ -85,34 +112,35 @@ def _date(text: str) -> dt.date | None:
 
 def units() -> dict[str, ReportingUnit]:
     """Reporting units of the reference directory in force, by code."""
-    return _units(reference_dir())
+    return _cached_units(reference_dir())
 
 
 def periods() -> dict[str, ReportingPeriod]:
     """Reporting periods of the reference directory in force, by code."""
-    return _periods(reference_dir())
+    return _cached_periods(reference_dir())
 
 
-@cache
-def _units(directory: Path) -> dict[str, ReportingUnit]:
+def read_units(directory: Path) -> dict[str, ReportingUnit]:
+    """`reporting_units.csv` of `directory` (a reference directory), by unit code; read on every call."""
     with (directory / "reporting_units.csv").open(encoding="utf-8") as f:
         return {
             r["unit_code"]: ReportingUnit(
                 unit_code=r["unit_code"],
                 agency_code=r["agency_code"],
                 unit_level=r["unit_level"],
+                area_code=r["area_code"],
                 name_vi=r["unit_name_vi"],
                 valid_from=_date(r["valid_from"]) or dt.date.min,
                 valid_to=_date(r["valid_to"]),
                 successor_unit_code=r["successor_unit_code"] or None,
-                province_code=r.get("province_code") or "THANHHOA",
+                province_code=r.get("province_code") or PROVINCE_CODE,
             )
             for r in csv.DictReader(f)
         }
 
 
-@cache
-def _periods(directory: Path) -> dict[str, ReportingPeriod]:
+def read_periods(directory: Path) -> dict[str, ReportingPeriod]:
+    """`reporting_periods.csv` of `directory` (a reference directory), by period code; read on every call."""
     with (directory / "reporting_periods.csv").open(encoding="utf-8") as f:
         out = {}
         for r in csv.DictReader(f):
@@ -127,3 +155,28 @@ def _periods(directory: Path) -> dict[str, ReportingPeriod]:
                 due_date=dt.date.fromisoformat(r["due_date"]),
             )
         return out
+
+
+# The reference directory in force is read once per process (the intake validates every file against it).
+_cached_units = cache(read_units)
+_cached_periods = cache(read_periods)
+
+
+def agency_sources() -> dict[str, str]:
+    """`agencies.csv` of the reference directory in force: agency code -> the source its units send."""
+    return _cached_agency_sources(reference_dir())
+
+
+@cache
+def _cached_agency_sources(directory: Path) -> dict[str, str]:
+    with (directory / "agencies.csv").open(encoding="utf-8") as f:
+        return {r["agency_code"]: r["source"] for r in csv.DictReader(f) if r["source"]}
+
+
+def read_province_names(directory: Path) -> dict[str, str]:
+    """`provinces.csv` of `directory`: province code -> Vietnamese name (empty when the file is absent)."""
+    path = directory / "provinces.csv"
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as f:
+        return {r["province_code"]: r["province_name_vi"] for r in csv.DictReader(f)}

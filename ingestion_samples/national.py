@@ -45,6 +45,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from ingestion.calendar import EXPECTED_KINDS, is_expected
+from ingestion.reference import PROVINCE_CODE
 from ingestion_samples.story import (
     COMMUNES,
     DISTRICTS,
@@ -59,8 +61,7 @@ from ingestion_samples.story import (
     short_province_name,
 )
 
-HOME_PROVINCE = "THANHHOA"
-EXPECTED_KINDS = ("Q1", "6M", "9M", "Y")  # dbt var expected_period_kinds
+HOME_PROVINCE = PROVINCE_CODE  # the deployment's province (dbt var province_code): Thanh Hóa
 DISTRICT_END = date(2025, 6, 30)
 REGION_START = date(2025, 7, 1)
 COMMITTED_HORIZON = "2020-01-01"  # the committed seed's units start here: the start of its data, not of the unit
@@ -287,7 +288,7 @@ def expected_periods(ref: Reference, unit: str, first_year: int, last_year: int)
         p
         for year in range(first_year, last_year + 1)
         for kind in EXPECTED_KINDS
-        if (p := ref.period(year, kind)) and u.valid_on(p.end)
+        if (p := ref.period(year, kind)) and is_expected(u, p)
     ]
 
 

@@ -16,7 +16,6 @@ same story on every machine and Python run (no `hash()`, no set iteration).
 
 from __future__ import annotations
 
-import csv
 import math
 import random
 from collections import defaultdict
@@ -28,6 +27,14 @@ from pathlib import Path
 from typing import ClassVar
 
 from ingestion.paths import SEEDS_DIR
+from ingestion.reference import (
+    PROVINCE_CODE,
+    ReportingPeriod,
+    ReportingUnit,
+    read_periods,
+    read_province_names,
+    read_units,
+)
 
 DAY = timedelta(days=1)
 
@@ -37,35 +44,57 @@ Value = str | int | date | Decimal | list[str] | None
 # --------------------------------------------------------------------------
 # Reference data (the seeds dbt and Python share).
 # --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Unit:
-    """A reporting unit with its validity; `successor` takes its records when it ends."""
+class Unit(ReportingUnit):
+    """A reporting unit of the reference (`ingestion.reference`) under the generator's short names."""
 
-    code: str
-    agency: str
-    level: str
-    area: str
-    name_vi: str
-    valid_from: date
-    valid_to: date | None
-    successor: str | None
-    province: str = "THANHHOA"
+    @property
+    def code(self) -> str:
+        return self.unit_code
 
-    def valid_on(self, d: date) -> bool:
-        return self.valid_from <= d and (self.valid_to is None or d <= self.valid_to)
+    @property
+    def agency(self) -> str:
+        return self.agency_code
+
+    @property
+    def level(self) -> str:
+        return self.unit_level
+
+    @property
+    def area(self) -> str:
+        return self.area_code
+
+    @property
+    def successor(self) -> str | None:
+        """The unit that takes this one's records when it ends."""
+        return self.successor_unit_code
+
+    @property
+    def province(self) -> str:
+        return self.province_code
 
 
-@dataclass(frozen=True)
-class Period:
-    """A reporting period (inspection-sector regime: years run 15/12 to 14/12)."""
+class Period(ReportingPeriod):
+    """A reporting period of the reference (inspection-sector regime: years run 15/12 to 14/12)."""
 
-    code: str
-    year: int
-    kind: str
-    start: date
-    end: date
-    is_cumulative: bool
-    due_date: date
+    @property
+    def code(self) -> str:
+        return self.period_code
+
+    @property
+    def year(self) -> int:
+        return self.report_year
+
+    @property
+    def kind(self) -> str:
+        return self.period_kind
+
+    @property
+    def start(self) -> date:
+        return self.start_date
+
+    @property
+    def end(self) -> date:
+        return self.end_date
 
 
 class Reference:
@@ -103,42 +132,11 @@ class Reference:
         return self.periods[f"{year}-{kind}"]
 
 
-def _date(text: str) -> date | None:
-    return date.fromisoformat(text) if text else None
-
-
 def load_reference(seeds_dir: Path = SEEDS_DIR) -> Reference:
-    """Read `reporting_units.csv` and `reporting_periods.csv`."""
-    units: dict[str, Unit] = {}
-    with (seeds_dir / "reporting_units.csv").open(encoding="utf-8") as fh:
-        for r in csv.DictReader(fh):
-            units[r["unit_code"]] = Unit(
-                code=r["unit_code"],
-                agency=r["agency_code"],
-                level=r["unit_level"],
-                area=r["area_code"],
-                name_vi=r["unit_name_vi"],
-                valid_from=_date(r["valid_from"]) or date.min,
-                valid_to=_date(r["valid_to"]),
-                successor=r["successor_unit_code"] or None,
-                province=r.get("province_code") or "THANHHOA",
-            )
-    periods: dict[str, Period] = {}
-    with (seeds_dir / "reporting_periods.csv").open(encoding="utf-8") as fh:
-        for r in csv.DictReader(fh):
-            periods[r["period_code"]] = Period(
-                code=r["period_code"],
-                year=int(r["report_year"]),
-                kind=r["period_kind"],
-                start=date.fromisoformat(r["start_date"]),
-                end=date.fromisoformat(r["end_date"]),
-                is_cumulative=r["is_cumulative"] == "true",
-                due_date=date.fromisoformat(r["due_date"]),
-            )
-    places: dict[str, str] = {}
-    if (seeds_dir / "provinces.csv").exists():
-        with (seeds_dir / "provinces.csv").open(encoding="utf-8") as fh:
-            places = {r["province_code"]: short_province_name(r["province_name_vi"]) for r in csv.DictReader(fh)}
+    """Units, periods and province names of a reference directory, read by `ingestion.reference`."""
+    units = {code: Unit(**vars(u)) for code, u in read_units(seeds_dir).items()}
+    periods = {code: Period(**vars(p)) for code, p in read_periods(seeds_dir).items()}
+    places = {code: short_province_name(name) for code, name in read_province_names(seeds_dir).items()}
     return Reference(units, periods, places)
 
 
@@ -531,7 +529,7 @@ class ProvinceLayout:
     and the unit code of an agency in an area. The default is Thanh Hóa's bundled sample; the
     national generator (`national.py`) builds one per province from its reference units."""
 
-    code: str = "THANHHOA"
+    code: str = PROVINCE_CODE
     name: str = "Thanh Hóa"
     inspectorates: tuple[Inspectorate, ...] = INSPECTORATES
     criminal_areas: tuple[tuple[str, float], ...] = tuple(CRIMINAL_AREAS.items())

@@ -1,9 +1,11 @@
-{#- Offence scope of a Penal Code article (domain.md): `corruption` 353-359,
-    `position` the other articles 352-366, `other` anything else (and unknown). -#}
+{#- Offence scope of a Penal Code article (domain.md): the first range of
+    var('offence_scopes') that holds it (`corruption` 353-359, then `position`
+    352-366), `other` anything else (and unknown). -#}
 {% macro offence_scope(article) -%}
     case
-        when {{ article }} between 353 and 359 then 'corruption'
-        when {{ article }} between 352 and 366 then 'position'
+    {%- for s in var('offence_scopes') %}
+        when {{ article }} between {{ s.first_article }} and {{ s.last_article }} then '{{ s.scope }}'
+    {%- endfor %}
         else 'other'
     end
 {%- endmacro %}
@@ -13,7 +15,19 @@
 {% macro in_indicator_scope(article, scope) -%}
     (
         {{ scope }} = 'all'
-        or ({{ scope }} = 'position' and {{ article }} between 352 and 366)
-        or ({{ scope }} = 'corruption' and {{ article }} between 353 and 359)
+    {%- for s in var('offence_scopes') %}
+        or ({{ scope }} = '{{ s.scope }}' and {{ article }} between {{ s.first_article }} and {{ s.last_article }})
+    {%- endfor %}
     )
+{%- endmacro %}
+
+{#- The scopes every indicator value is computed for (var('indicator_scopes')), as a
+    one-column relation for a `from`: `scope_list (scope_code)`. -#}
+{% macro indicator_scope_list() -%}
+    (
+        values
+    {%- for scope in var('indicator_scopes') %}
+        ('{{ scope }}'){{ "," if not loop.last }}
+    {%- endfor %}
+    ) as scope_list (scope_code)
 {%- endmacro %}

@@ -198,29 +198,11 @@ def find_period(conn: psycopg.Connection, period_code: str) -> ReportingPeriod:
 
 
 def latest_period_code(conn: psycopg.Connection) -> str | None:
-    """The latest period for which returns were received: latest end date, then the widest.
+    """The latest period with loaded returns (`ingestion.calendar.latest_reported`: last end, then widest)."""
+    from ingestion.calendar import latest_reported
 
-    `2024-Q4` and `2024-Y` end on the same day; the year is the one people report on.
-    Periods ending on a day for which no return came in yet (only "missing returns" rows)
-    are skipped: the extract is of the latest period that was actually reported on.
-    """
-    rows = _rows(
-        conn,
-        """
-        select p.period_code
-        from marts.dim_reporting_periods as p
-        where exists (select 1 from marts.fct_indicator_values as v where v.period_code = p.period_code)
-          and p.end_date in (
-              select r.end_date
-              from marts.fct_return_submissions as s
-              inner join marts.dim_reporting_periods as r on s.period_code = r.period_code
-              where s.status in ('on_time', 'late')
-          )
-        order by p.end_date desc, p.start_date asc, p.period_code desc
-        limit 1
-        """,
-    )
-    return rows[0]["period_code"] if rows else None
+    latest = latest_reported(conn)
+    return latest.period_code if latest else None
 
 
 # --- indicators ------------------------------------------------------------------------------

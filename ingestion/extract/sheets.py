@@ -8,10 +8,11 @@ Inspectorate are Vietnamese with English beside them (`"Tỉnh / Province"`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from ingestion.calendar import LOCAL_TZ
 from ingestion.contract.sources import SOURCES
 from ingestion.extract.queries import (
     DETECTION_CHANNEL_PREFIX,
@@ -20,8 +21,6 @@ from ingestion.extract.queries import (
     ReportingPeriod,
     Row,
 )
-
-VIETNAM_TZ = timezone(timedelta(hours=7), "UTC+7")  # no daylight saving in Viet Nam
 
 Kind = Literal["code", "text", "longtext", "count", "number", "value", "change", "pct", "points", "date", "datetime"]
 Cell = str | int | float | Decimal | date | datetime | None
@@ -216,7 +215,7 @@ def local_time(ts: datetime | None) -> datetime | None:
     if ts is None:
         return None
     if ts.tzinfo is not None:
-        ts = ts.astimezone(VIETNAM_TZ).replace(tzinfo=None)
+        ts = ts.astimezone(LOCAL_TZ).replace(tzinfo=None)
     return ts.replace(microsecond=0)
 
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from ingestion.calendar import is_late, local_date, local_time
 from ingestion.intake.problems import RowProblem, SkippedRow
 from ingestion.paths import EXPECTATIONS_DIR
 
@@ -37,7 +38,6 @@ SKIPPED_KIND = {
 # A unit whose return has quarantined rows (or was refused) sends the correction by the
 # period's deadline if that is still ahead when the file came in, else within this many days.
 RESEND_DAYS = 7
-LOCAL_TZ = dt.timezone(dt.timedelta(hours=7))  # Asia/Ho_Chi_Minh
 EXPECTATIONS = EXPECTATIONS_DIR
 NAME_PATTERN_VI = "<nguồn>_<mã đơn vị>_<kỳ>[_v<N>].xlsx|csv"
 NAME_EXAMPLE = "dieutra_CA-TINH_2025-Y.xlsx"
@@ -79,8 +79,7 @@ def _date(day: dt.date) -> str:
 def _received_on(summary: FeedbackSummary) -> dt.date | None:
     if summary.received_at is None:
         return None
-    at = summary.received_at if summary.received_at.tzinfo else summary.received_at.replace(tzinfo=dt.UTC)
-    return at.astimezone(LOCAL_TZ).date()
+    return local_date(summary.received_at)
 
 
 def unit_name(code: str | None) -> str:
@@ -118,10 +117,9 @@ def received_text(summary: FeedbackSummary) -> str:
 
     if summary.received_at is None:
         return "(không rõ / unknown)"
-    at = summary.received_at if summary.received_at.tzinfo else summary.received_at.replace(tzinfo=dt.UTC)
-    text = at.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M") + " (giờ Hà Nội / Hanoi time)"
+    text = local_time(summary.received_at).strftime("%d/%m/%Y %H:%M") + " (giờ Hà Nội / Hanoi time)"
     p = periods().get(summary.period_code or "")
-    if p is not None and at.astimezone(LOCAL_TZ).date() > p.due_date:
+    if p is not None and is_late(p, summary.received_at):
         text += f"; sau hạn {_date(p.due_date)} / after the deadline"
     return text
 
@@ -146,7 +144,7 @@ def resend_by(summary: FeedbackSummary) -> dt.date | None:
     p = periods().get(summary.period_code or "")
     if received is None:
         return p.due_date if p else None
-    if p is not None and received <= p.due_date:
+    if p is not None and not is_late(p, received):
         return p.due_date
     return received + dt.timedelta(days=RESEND_DAYS)
 

@@ -23,7 +23,6 @@ import psycopg
 
 log = logging.getLogger(__name__)
 
-LOCAL_TZ = dt.timezone(dt.timedelta(hours=7))  # Asia/Ho_Chi_Minh has no daylight saving
 # pg_advisory_lock key shared by every process that rebuilds the as-of models
 REBUILD_LOCK_SQL = "select pg_advisory_lock(hashtext('pctn.as_of_rebuild'))"
 UNLOCK_SQL = "select pg_advisory_unlock(hashtext('pctn.as_of_rebuild'))"
@@ -41,15 +40,6 @@ select count(*)
 from marts.fct_return_submissions
 where period_code = any(%(periods)s) and status in ('on_time', 'late') and rows_loaded > 0
 """
-
-
-def local_date(moment: dt.datetime | dt.date) -> dt.date:
-    """The calendar day of `moment` in Thanh Hóa (a run at 00:00 UTC is 07:00 local)."""
-    if isinstance(moment, dt.datetime):
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.UTC)
-        return moment.astimezone(LOCAL_TZ).date()
-    return moment
 
 
 def judged_as_of(conn: psycopg.Connection) -> dt.date | None:

@@ -152,15 +152,7 @@ where i.is_headline
   and e.scope = i.default_scope
   and e.province_code = %(province)s
   and e.unit_level = 'province'
-  and e.report_year = coalesce(
-      (
-          select max(p.report_year)
-          from marts.fct_return_submissions as r
-          inner join marts.dim_reporting_periods as p on r.period_code = p.period_code
-          where r.status in ('on_time', 'late') and p.period_kind = 'Y'
-      ),
-      (select max(report_year) from marts.fct_yearly_evaluation)
-  )
+  and e.report_year = %(year)s
 order by i.display_order
 """
 
@@ -171,13 +163,19 @@ def headline_indicators(url: str) -> list[dict[str, object]]:
     Which indicators are headlines, and their order, is `marts.dim_indicators` (`is_headline`,
     `display_order`): the same list the extract's summary and the yearly draft show.
 
-    The marts hold every province of the reference and a national total: the summary
-    keeps to the deployment's own province (dbt var `province_code`), as the extract does.
+    The year is the calendar's latest `Y` period with loaded returns (`ingestion.calendar`);
+    none loaded, no rows. The marts hold every province of the reference and a national
+    total: the summary keeps to the deployment's own province (dbt var `province_code`), as
+    the extract does.
     """
-    from ingestion.extract.queries import deployment_province
+    from ingestion.calendar import latest_reported
+    from ingestion.reference import PROVINCE_CODE
 
     with psycopg.connect(url) as conn, conn.cursor() as cur:
-        cur.execute(HEADLINE_SQL, {"province": deployment_province()})
+        year = latest_reported(conn, "Y")
+        if year is None:
+            return []
+        cur.execute(HEADLINE_SQL, {"province": PROVINCE_CODE, "year": year.report_year})
         names = [d.name for d in cur.description or []]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 

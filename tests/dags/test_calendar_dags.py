@@ -10,7 +10,6 @@ the dag-processor does and asks Airflow when each would first run.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import os
@@ -28,7 +27,6 @@ from tests.dags.test_dags_run import SAMPLES, Airflow, _drop_database, _fresh_da
 __all__ = ["airflow_home"]  # the module-scoped fixture, shared with test_dags_run
 
 REPO = Path(__file__).resolve().parents[2]
-SEEDS = REPO / "dbt_project" / "seeds"
 # Loaded returns of 2025 only (one police, one enforcement), none of 2026.
 RETURNS_2025 = ("dieutra_CA-TINH_2025-Y.xlsx", "thads_THADS-KV1_2025-Y.csv")
 MORNING_AFTER_Q1 = "2026-03-21T00:00:00+00:00"  # 07:00 in Hà Nội, the cron's own time
@@ -36,17 +34,10 @@ MORNING_AFTER_2025Y = "2025-12-21T00:00:00+00:00"
 
 
 def expected_units(period_end: dt.date) -> set[tuple[str, str]]:
-    """(source, unit) expected for a period ending on `period_end`, read straight from the seeds."""
-    with (SEEDS / "agencies.csv").open(encoding="utf-8") as f:
-        source_of = {r["agency_code"]: r["source"] for r in csv.DictReader(f)}
-    with (SEEDS / "reporting_units.csv").open(encoding="utf-8") as f:
-        return {
-            (source_of[r["agency_code"]], r["unit_code"])
-            for r in csv.DictReader(f)
-            if source_of.get(r["agency_code"])
-            and dt.date.fromisoformat(r["valid_from"]) <= period_end
-            and (not r["valid_to"] or period_end <= dt.date.fromisoformat(r["valid_to"]))
-        }
+    """(source, unit) expected for a period ending on `period_end`: the calendar's rule over the seeds."""
+    from ingestion.calendar import expected_units as units_on
+
+    return units_on(period_end)
 
 
 @pytest.fixture(scope="module")

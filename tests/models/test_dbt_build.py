@@ -12,7 +12,6 @@ test recomputes some of them in plain Python from the raw rows (see
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ import pytest
 
 from ingestion.contract.sources import SOURCES
 from ingestion.intake.schema import ensure_schema
-from ingestion.platform.transform import DBT_PROJECT_DIR, run_dbt
+from ingestion.platform.transform import run_dbt
 from tests.conftest import _fresh_database_url
 
 pytestmark = pytest.mark.slow
@@ -574,18 +573,10 @@ def test_restatement_moves_units_not_totals(built_warehouse: dict[str, object]) 
 
 
 def _expected_units(source: str, on: date) -> set[str]:
-    agencies = {
-        row["agency_code"]
-        for row in csv.DictReader((DBT_PROJECT_DIR / "seeds/agencies.csv").open())
-        if row["source"] == source
-    }
-    units = set()
-    for row in csv.DictReader((DBT_PROJECT_DIR / "seeds/reporting_units.csv").open(encoding="utf-8")):
-        valid_from = date.fromisoformat(row["valid_from"])
-        valid_to = date.fromisoformat(row["valid_to"]) if row["valid_to"] else None
-        if row["agency_code"] in agencies and valid_from <= on and (valid_to is None or valid_to >= on):
-            units.add(row["unit_code"])
-    return units
+    """Units of `source` expected on `on`: the calendar's rule (unit valid then) over the seeds."""
+    from ingestion.calendar import expected_units
+
+    return {unit for s, unit in expected_units(on) if s == source}
 
 
 def test_returns_missing_and_submission_status(built_warehouse: dict[str, object]) -> None:

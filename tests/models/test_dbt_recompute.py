@@ -9,7 +9,6 @@ the bundled sample inbox (`samples/returns`) after the real intake.
 
 from __future__ import annotations
 
-import csv
 import os
 import uuid
 from dataclasses import dataclass
@@ -22,13 +21,14 @@ import pytest
 from test_dbt_build import built_warehouse  # noqa: F401  (session fixture shared with test_dbt_build.py)
 
 from ingestion.paths import REPO_ROOT
-from ingestion.platform.transform import DBT_PROJECT_DIR, run_dbt
+from ingestion.platform.transform import run_dbt
 from ingestion.platform.warehouse import embedded_server_url, ensure_database, with_database
+from ingestion.reference import OFFENCE_SCOPES, SEEDS, read_periods
 from ingestion.settings import settings
 
 pytestmark = pytest.mark.slow
 
-CORRUPTION = range(353, 360)
+CORRUPTION = OFFENCE_SCOPES["corruption"]  # dbt var offence_scopes: 353-359
 
 
 @dataclass(frozen=True)
@@ -41,17 +41,11 @@ class Period:
 
 
 def load_periods() -> dict[str, Period]:
-    with (DBT_PROJECT_DIR / "seeds/reporting_periods.csv").open(encoding="utf-8") as f:
-        return {
-            r["period_code"]: Period(
-                r["period_code"],
-                r["period_kind"],
-                date.fromisoformat(r["start_date"]),
-                date.fromisoformat(r["end_date"]),
-                r["is_cumulative"] == "true",
-            )
-            for r in csv.DictReader(f)
-        }
+    """The committed calendar, through the reference loader (the seed the marts read too)."""
+    return {
+        code: Period(code, p.period_kind, p.start_date, p.end_date, p.is_cumulative)
+        for code, p in read_periods(SEEDS).items()
+    }
 
 
 def current_rows(conn: psycopg.Connection, table: str, columns: str) -> list[dict[str, object]]:

@@ -69,7 +69,7 @@ periods as (
 
 scopes as (
     select scope_code
-    from (values ('all'), ('position'), ('corruption')) as scope_list (scope_code)
+    from {{ indicator_scope_list() }}
 ),
 
 restatements as (
