@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psycopg
 
-from ingestion.platform.transform import format_headline, headline_indicators
+from ingestion.extract.headline import format_headline, headline_indicators
 from ingestion.platform.warehouse import libpq_params
 
 

@@ -137,9 +137,10 @@ def test_latest_period_and_year_need_loaded_rows(fresh_warehouse_url: str, tmp_p
     latest year 2024, for both.
     """
     from ingestion.extract import latest_period
+    from ingestion.extract.headline import headline_indicators
     from ingestion.intake.pipeline import run_intake
     from ingestion.intake.schema import ensure_schema
-    from ingestion.platform.transform import headline_indicators, run_dbt
+    from ingestion.platform.transform import run_dbt
 
     url = fresh_warehouse_url
     inbox = tmp_path / "inbox"

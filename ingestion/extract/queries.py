@@ -37,10 +37,9 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-import yaml
 from psycopg.rows import dict_row
 
-from ingestion.reference import DBT_PROJECT_DIR
+from ingestion.reference import PROVINCE_CODE
 
 Row = dict[str, Any]
 
@@ -52,9 +51,8 @@ DETECTION_CHANNEL_PREFIX = "DET_CASES_NEW_"
 
 
 def deployment_province() -> str:
-    """The province this deployment reports on: dbt var `province_code` (one setting for dbt and the extract)."""
-    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
-    return str(project["vars"]["province_code"])
+    """The province this deployment reports on: dbt var `province_code`, read once by `ingestion.reference`."""
+    return PROVINCE_CODE
 
 
 PROVINCE = deployment_province()

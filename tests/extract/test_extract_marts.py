@@ -25,7 +25,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from ingestion.platform.transform import DBT_PROJECT_DIR, headline_indicators
+from ingestion.extract.headline import headline_indicators
+from ingestion.platform.transform import DBT_PROJECT_DIR
 from ingestion.platform.warehouse import with_database
 
 SEEDS = DBT_PROJECT_DIR / "seeds"

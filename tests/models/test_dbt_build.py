@@ -614,7 +614,7 @@ def test_each_case_once_in_the_spine(built_warehouse: dict[str, object]) -> None
 
 
 def test_headline_table(built_warehouse: dict[str, object]) -> None:
-    from ingestion.platform.transform import format_headline, headline_indicators
+    from ingestion.extract.headline import format_headline, headline_indicators
 
     rows = headline_indicators(str(built_warehouse["url"]))
     assert rows and {r["report_year"] for r in rows} == {2025}

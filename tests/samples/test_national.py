@@ -217,7 +217,7 @@ def test_small_national_inbox_end_to_end(
         assert {r["unit_code"] for r in rows if r["unit_level"] == "unit"} <= home_units
         assert quality and {r["unit_code"] for r in quality} <= home_units
         # and so does the run summary's headline table: one line per indicator, the home province's values
-        from ingestion.platform.transform import headline_indicators
+        from ingestion.extract.headline import headline_indicators
 
         headline = headline_indicators(url)
         codes = [r["indicator_code"] for r in headline]
