@@ -10,16 +10,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from ingestion.platform.warehouse import embedded_server_url, ensure_database, with_database
-from ingestion.settings import settings
 from tests import run_guard
+from tests.databases import _fresh_database_url, drop_database, drop_made_databases
+
+__all__ = ["_fresh_database_url", "drop_database"]  # re-exported: tests import them from here
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
@@ -69,22 +69,12 @@ def pytest_runtest_call(item: pytest.Item):
     return (yield from _guarded(item))
 
 
-def _fresh_database_url(prefix: str) -> str:
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    server_url = os.environ.get("WAREHOUSE_URL")
-    if server_url:
-        ensure_database(server_url, name)
-        return with_database(server_url, name)
-    return embedded_server_url(settings().data_dir / "test", database=name)
-
-
-def drop_database(url: str) -> None:
-    """Drop a database a test made (on the server or the embedded one)."""
-    from ingestion.platform.warehouse import libpq_params
-
-    name = libpq_params(url)["dbname"]
-    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop every database this session made and kept (tests/databases.py)."""
+    left = drop_made_databases()
+    if left:
+        print(f"\ntest databases that could not be dropped: {', '.join(sorted(left))}")
 
 
 def migrate_airflow_home(home: Path) -> None:
