@@ -139,27 +139,16 @@ def hold_marts_lock(context, operator) -> None:
     """
     if getattr(operator, "_pctn_marts_locked", False):  # interceptors run once per dbt call
         return
-    from ingestion.platform.marts_lock import is_writing, marts_build
-    from ingestion.platform.transform import invocation_id
+    from ingestion.platform.marts_lock import locked_dbt_call
 
     ti = context["ti"]
     origin = f"airflow {ti.dag_id}.{ti.task_id} {context['run_id']} try {ti.try_number}"
-
-    def locked(run, ok):
-        def call(command, env, cwd, **kwargs):
-            args = list(command[1:])  # command[0] is the dbt executable
-            if not is_writing(args):
-                return run(command, env, cwd, **kwargs)
-            with marts_build(warehouse_url(), args, origin=origin) as build:
-                result = run(command, env, cwd, **kwargs)
-                build.succeeded = ok(result)
-                build.invocation_id = invocation_id(Path(cwd) / "target")  # cosmos runs dbt in a copy
-            return result
-
-        return call
-
-    operator.run_dbt_runner = locked(operator.run_dbt_runner, lambda r: bool(getattr(r, "success", False)))
-    operator.run_subprocess = locked(operator.run_subprocess, lambda r: getattr(r, "exit_code", 1) == 0)
+    operator.run_dbt_runner = locked_dbt_call(
+        operator.run_dbt_runner, lambda r: bool(getattr(r, "success", False)), warehouse_url, origin
+    )
+    operator.run_subprocess = locked_dbt_call(
+        operator.run_subprocess, lambda r: getattr(r, "exit_code", 1) == 0, warehouse_url, origin
+    )
     operator._pctn_marts_locked = True
 
 
@@ -197,14 +186,11 @@ def send_notice(subject: str, html: str) -> bool:
 
 def notify_failure(context) -> None:
     """Task failure callback: one e-mail per failed task (after its last retry)."""
+    from ingestion.platform.notices import failure_notice
+
     ti = context["ti"]
-    exc = context.get("exception")
-    subject = f"[PCTN] {ti.dag_id}.{ti.task_id} failed (run {ti.run_id})"
-    html = f"<p>Task <b>{ti.task_id}</b> of DAG <b>{ti.dag_id}</b> failed after {ti.try_number} tries.</p>"
-    if exc is not None:
-        html += f"<p>{type(exc).__name__}: {str(exc)[:500]}</p>"
     try:
-        send_notice(subject, html)
+        send_notice(*failure_notice(ti.dag_id, ti.task_id, ti.run_id, ti.try_number, context.get("exception")))
     except Exception:  # a broken mail server must not hide the task's own error
         log.exception("Failure notice could not be sent")
 
@@ -243,122 +229,6 @@ def default_args(**overrides) -> dict:
     }
     args.update(overrides)
     return args
-
-
-# ---------------------------------------------------------------- intake batches
-def intake_batch_files() -> int:
-    """Files per mapped intake task (`PCTN_INTAKE_BATCH_FILES`, as the pipeline reads it)."""
-    from ingestion.intake.pipeline import batch_files
-
-    return batch_files()
-
-
-def intake_batches(registrations: list[dict], size: int) -> list[list[dict]]:
-    """Registrations packed into batches: one source each, whole returns in version order, about `size` files.
-
-    Keyed by the names' claims (`<source>_<unit>_<period>[_vN]`); a name that does not
-    parse is a return of its own (it will be rejected, alone or beside others).
-    """
-    from ingestion.intake.filenames import parse_file_name
-    from ingestion.intake.pipeline import batches
-    from ingestion.intake.problems import Rejection
-
-    groups: dict[object, list[tuple[int, int, dict]]] = {}
-    for n, reg in enumerate(registrations):
-        try:
-            rn = parse_file_name(Path(reg["file_name"]).name)
-            key: object = (rn.source, rn.unit_code, rn.period_code)
-            version = rn.version or 1
-        except Rejection:
-            key, version = ("", reg["file_id"]), 1
-        groups.setdefault(key, []).append((version, n, reg))
-    by_source: dict[str, list[list[int]]] = {}
-    for key, members in groups.items():
-        source = key[0] if isinstance(key, tuple) else ""
-        by_source.setdefault(str(source), []).append([n for _, n, _ in sorted(members, key=lambda m: m[:2])])
-    out: list[list[dict]] = []
-    for source in sorted(by_source):
-        for batch in batches(by_source[source], size):
-            out.append([registrations[n] for n in batch])
-    return out
-
-
-def batch_label(names: list[str]) -> str:
-    """How a batch is named in the grid: its file when alone, else the count and the first and last names."""
-    if len(names) == 1:
-        return names[0]
-    return f"{len(names)} files: {names[0]} … {names[-1]}" if names else "no file"
-
-
-# ---------------------------------------------------------------- outcomes
-def outcome_dict(outcome) -> dict:
-    """The JSON-able fields of a pipeline outcome (a dataclass), for XCom and the run summary."""
-    import dataclasses
-
-    if dataclasses.is_dataclass(outcome) and not isinstance(outcome, type):
-        fields = dataclasses.asdict(outcome)
-    else:
-        fields = dict(vars(outcome))
-    return {k: v for k, v in fields.items() if isinstance(v, str | int | float | bool | type(None))}
-
-
-_RUN_FILES_SQL = """
-select file_id, file_name, status, source, coalesce(rows_loaded, 0), coalesce(rows_quarantined, 0),
-       coalesce(rows_flagged, 0), reject_code, reject_reason_en
-from registry.files where file_id = any(%s) order by file_name
-"""
-
-
-def run_summary(conn, registrations: list[dict]) -> dict:
-    """What an intake run did to its files, from `registry.files` (JSON-able: it is the summary task's XCom).
-
-    A file registered before with a final status is a `duplicate` (its rows are not
-    this run's); a file still `received` is one whose `process` task failed.
-    """
-    duplicates = {r["file_id"] for r in registrations if not r["is_new"] and r["registered_status"] != "received"}
-    by_status: dict[str, int] = {}
-    loaded: dict[str, int] = {}
-    quarantined: dict[str, int] = {}
-    rejected: dict[str, list[str]] = {}
-    unprocessed: list[str] = []
-    rows = conn.execute(_RUN_FILES_SQL, ([r["file_id"] for r in registrations],)).fetchall()
-    for file_id, name, status, source, n_loaded, n_quarantined, _flagged, code, reason in rows:
-        status = "duplicate" if file_id in duplicates else status
-        by_status[status] = by_status.get(status, 0) + 1
-        if status in ("loaded", "superseded") and source:
-            loaded[source] = loaded.get(source, 0) + n_loaded
-            quarantined[source] = quarantined.get(source, 0) + n_quarantined
-        elif status == "rejected":
-            rejected.setdefault(code or "?", []).append(f"{name}: {reason}")
-        elif status == "received":
-            unprocessed.append(name)
-    return {
-        "files": len(rows),
-        "files_by_status": by_status,
-        "rows_loaded_by_source": loaded,
-        "rows_quarantined_by_source": quarantined,
-        "rejected_by_reason": rejected,
-        "unprocessed": unprocessed,
-    }
-
-
-def format_run_summary(summary: dict) -> str:
-    """The summary as log lines (Vietnamese / English headings)."""
-    lines = [
-        f"Tóm tắt lượt chạy / run summary: {summary['files']} file(s): "
-        + (", ".join(f"{k} {v}" for k, v in sorted(summary["files_by_status"].items())) or "none")
-    ]
-    for source in sorted(summary["rows_loaded_by_source"]):
-        lines.append(
-            f"  {source}: rows loaded {summary['rows_loaded_by_source'][source]},"
-            f" quarantined {summary['rows_quarantined_by_source'].get(source, 0)}"
-        )
-    for code, files in sorted(summary["rejected_by_reason"].items()):
-        lines.append(f"  bị từ chối / rejected, {code}: {len(files)}")
-        lines += [f"    {f}" for f in files]
-    if summary["unprocessed"]:
-        lines.append(f"  chưa xử lý / not processed (task failed): {', '.join(summary['unprocessed'])}")
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- periods

@@ -78,7 +78,7 @@ def pctn_extract():
         built or delivered and does not hold up the others (a skipped mapped `build` would
         skip every `deliver`). With none left, `build` and `deliver` end skipped.
         """
-        from ingestion.extract import NoLoadedReturns, require_loaded_returns
+        from ingestion.extract import reportable_periods
         from ingestion.intake.submissions import ensure_judged_as_of
 
         if not codes:
@@ -87,14 +87,10 @@ def pctn_extract():
         as_of = c.as_of_date(get_current_context())
         rebuilt = ensure_judged_as_of(url, as_of)
         print(f"as of {as_of}: {'rebuilt' if rebuilt else 'marts already judged on that date'}")
-        kept = []
+        kept, dropped = reportable_periods(url, codes)
         for code in codes:
-            try:
-                print(f"{code}: {require_loaded_returns(url, code)} loaded return(s)")
-                kept.append(code)
-            except NoLoadedReturns as exc:
-                print(f"{code}: skipped: {exc}")
-        return kept
+            print(f"{code}: {kept[code]} loaded return(s)" if code in kept else f"{code}: skipped: {dropped[code]}")
+        return list(kept)
 
     @task(map_index_template="{{ period_code }}", outlets=[c.EXTRACT_ASSET])
     def build(period_code: str) -> dict:

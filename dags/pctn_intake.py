@@ -35,14 +35,16 @@ or keeps its status, and nothing is loaded twice.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import _common as c
 from airflow.sdk import dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-# The file (its bytes under its name: the registry's identity) is known and processed.
-DONE_SQL = "select 1 from registry.files where sha256 = %s and file_name = %s and status <> 'received'"
+
+def _registrations(batches: list[list[dict]] | None) -> list:
+    """The registrations of a run's batches, as the pipeline's `Registration` (None: nothing was registered)."""
+    from ingestion.intake.pipeline import Registration
+
+    return [Registration(**r) for batch in batches or [] for r in batch]
 
 
 @dag(
@@ -64,27 +66,17 @@ def pctn_intake():  # noqa: C901  -- the DAG body: mccabe adds up its nested tas
         A file that sits in the inbox after it was processed is not offered again on the
         next run (that would only add `duplicate` receipts every 15 minutes).
         """
-        from ingestion.intake.inbox import read_regular_file, record_not_read, survey_inbox
-        from ingestion.intake.readers.limits import ReaderLimits
-        from ingestion.intake.registry import sha256_of
-        from ingestion.intake.schema import ensure_schema
+        from ingestion.intake.pipeline import batch_files, open_inbox, unprocessed
         from ingestion.platform.warehouse import connect
 
         inbox = c.inbox_dir()
-        survey = survey_inbox(inbox)
-        limit = ReaderLimits.from_env().max_file_bytes
         with connect(c.warehouse_url(), autocommit=True) as conn:
-            ensure_schema(conn)
-            record_not_read(conn, survey.not_read)
-            pending = [
-                str(e.path)
-                for e in survey.files
-                if not conn.execute(DONE_SQL, (sha256_of(read_regular_file(e.path, limit)), e.path.name)).fetchone()
-            ]
+            survey = open_inbox(conn, inbox)
+            pending = [str(e.path) for e in unprocessed(conn, survey.files)]
         for e in survey.not_read:
             print(f"not read: {e.relative}: {e.code}: {e.reason_en}")
         print(f"{len(survey.files)} file(s) in {inbox}, {len(pending)} to process, {len(survey.not_read)} not read")
-        size = c.intake_batch_files()
+        size = batch_files()
         return [pending[i : i + size] for i in range(0, len(pending), size)]
 
     @task(map_index_template="{{ batch_label }}")
@@ -94,41 +86,40 @@ def pctn_intake():  # noqa: C901  -- the DAG body: mccabe adds up its nested tas
         A file swapped for a link or removed since `scan_inbox` listed it gets a `not_read`
         receipt, as in `make run`, instead of failing its whole batch.
         """
-        from ingestion.intake.inbox import UnsafeEntry, record_not_read
-        from ingestion.intake.pipeline import register_file, vanished_entry
+        import dataclasses
+        from pathlib import Path
+
+        from ingestion.intake.pipeline import entry_name, register_entries
+        from ingestion.intake.runs import batch_label
         from ingestion.platform.warehouse import connect
 
-        get_current_context()["batch_label"] = c.batch_label([Path(p).name for p in paths])
+        get_current_context()["batch_label"] = batch_label([Path(p).name for p in paths])
         inbox = c.inbox_dir()
-        out = []
         with connect(c.warehouse_url(), autocommit=True) as conn:
-            for path in map(Path, paths):
-                relative = str(path.relative_to(inbox)) if path.is_relative_to(inbox) else path.name
-                try:
-                    reg = register_file(conn, path, relative)
-                except (UnsafeEntry, OSError) as exc:
-                    record_not_read(conn, [vanished_entry(relative, exc)])
-                    print(f"not read: {relative}: changed since the listing ({type(exc).__name__})")
-                    continue
-                out.append({"file_id": reg.file_id, "sha256": reg.sha256, "file_name": reg.file_name,
-                            "is_new": reg.is_new, "registered_status": reg.status})  # fmt: skip
-        return out
+            registered, vanished = register_entries(conn, [(Path(p), entry_name(inbox, Path(p))) for p in paths])
+        for entry in vanished:
+            print(f"not read: {entry.relative}: changed since the listing ({entry.reason_en})")
+        return [dataclasses.asdict(reg) for _, reg in registered]
 
     @task
     def distinct_files(registrations: list[list[dict]]) -> list[list[dict]]:
         """One entry per `file_id` (a resend in the same run is processed once), packed into batches.
 
         Two tasks on one file would race on its rows; the later offer only leaves its
-        receipt, as in `make run`. Batches hold one source each and whole returns, in
-        version order, so a correction is stored after the version it replaces.
+        receipt, as in `make run`. Batches are the pipeline's (`plan_batches`): one source
+        each and whole returns, in version order, so a correction is stored after the
+        version it replaces.
         """
+        from ingestion.intake.pipeline import batch_files, plan_batches
+
         first: dict[int, dict] = {}
         for reg in (r for batch in registrations for r in batch):
             if reg["file_id"] in first:
                 print(f"{reg['file_name']}: duplicate of file_id {reg['file_id']} in this run")
                 continue
-            first[reg["file_id"]] = reg
-        batches = c.intake_batches(list(first.values()), c.intake_batch_files())
+            first[reg["file_id"]] = reg  # a file processed before stays: `process` finds it done, untouched
+        plan = plan_batches([(f, r["file_name"]) for f, r in first.items()], batch_files())
+        batches = [[first[file_id] for file_id in batch] for batch in plan]
         print(f"{len(first)} file(s) to process in {len(batches)} batch(es)")
         return batches
 
@@ -140,46 +131,22 @@ def pctn_intake():  # noqa: C901  -- the DAG body: mccabe adds up its nested tas
         reason in Vietnamese and English and where the feedback file is; a batch whose files
         were all rejected ends as *skipped* (pink in the grid, not green).
         """
-        from ingestion.intake.feedback import feedback_file_name
         from ingestion.intake.pipeline import process_batch
+        from ingestion.intake.runs import all_rejected, batch_label, mark_duplicates, outcome_lines
         from ingestion.platform.warehouse import connect
 
-        get_current_context()["batch_label"] = c.batch_label([r["file_name"] for r in batch])
-        with connect(c.warehouse_url(), autocommit=True) as conn:
-            outcomes = process_batch(conn, [r["file_id"] for r in batch], c.output_dir())
-        by_id = {r["file_id"]: r for r in batch}
-        results = []
+        get_current_context()["batch_label"] = batch_label([r["file_name"] for r in batch])
+        registrations = _registrations([batch])
         out = c.output_dir()
+        with connect(c.warehouse_url(), autocommit=True) as conn:
+            outcomes = mark_duplicates(registrations, process_batch(conn, [r.file_id for r in registrations], out))
+        sha256 = {r.file_id: r.sha256 for r in registrations}
         for outcome in outcomes:
-            registration = by_id[outcome.file_id]
-            result = {**c.outcome_dict(outcome), "sha256": registration["sha256"]}
-            if not registration["is_new"] and registration["registered_status"] != "received":
-                result["status"] = "duplicate"  # same bytes as a file processed before (as `make run` says)
-            results.append(result)
-            if result["status"] == "rejected":
-                feedback = out / "feedback" / feedback_file_name(result["file_name"])
-                report = out / "rejected" / f"{result['file_name']}.report.txt"
-                print(
-                    f"TỪ CHỐI / REJECTED {result['file_name']} (file_id {result['file_id']}): {result['reject_code']}"
-                )
-                print(f"  Lý do: {result['reason_vi']}")
-                print(f"  Reason: {result['reason_en']}")
-                print(f"  Phản hồi / feedback: {feedback} (also audit.feedback_files); report: {report}")
-            else:
-                print(
-                    f"{result['file_name']}: {result['status']} (rows read {result['rows_read']}, loaded"
-                    f" {result['rows_loaded']}, quarantined {result['rows_quarantined']},"
-                    f" flagged {result['rows_flagged']})"
-                )
-        rejected = [r for r in results if r["status"] == "rejected"]
-        if results and len(rejected) == len(results):
-            first = rejected[0]
-            raise AirflowSkipException(
-                f"{len(rejected)} file(s) rejected / từ chối, e.g. {first['file_name']}: {first['reject_code']}:"
-                f" {first['reason_en']} / {first['reason_vi']}"
-                f" — feedback: {out / 'feedback' / feedback_file_name(first['file_name'])}"
-            )
-        return results
+            print("\n".join(outcome_lines(outcome, out)))
+        reason = all_rejected(outcomes, out)
+        if reason:
+            raise AirflowSkipException(reason)
+        return [{**o.as_dict(), "sha256": sha256[o.file_id]} for o in outcomes]
 
     @task(outlets=[c.RAW_LOADED_ALIAS], trigger_rule="all_done")
     def publish(batches: list[list[dict]], *, outlet_events=None) -> dict:
@@ -190,14 +157,15 @@ def pctn_intake():  # noqa: C901  -- the DAG body: mccabe adds up its nested tas
         loaded rows get an event (through the alias `pctn.raw.loaded`): the models
         DAG, scheduled on each raw Asset, wakes up for what changed only.
         """
+        from ingestion.intake.runs import format_run_summary, run_summary
         from ingestion.platform.warehouse import connect
 
-        registrations = [r for batch in batches or [] for r in batch]  # None: nothing was registered
+        registrations = _registrations(batches)
         if not registrations:
             raise AirflowSkipException("no file in this run / không có tệp mới")
         with connect(c.warehouse_url(), autocommit=True) as conn:
-            summary = c.run_summary(conn, registrations)
-        print(c.format_run_summary(summary))
+            summary = run_summary(conn, registrations)
+        print(format_run_summary(summary))
         for source, rows in sorted(summary["rows_loaded_by_source"].items()):
             if rows > 0:
                 outlet_events[c.RAW_LOADED_ALIAS].add(c.RAW_ASSETS[source], extra={"rows_loaded": rows})
@@ -206,14 +174,14 @@ def pctn_intake():  # noqa: C901  -- the DAG body: mccabe adds up its nested tas
     @task(outlets=[c.REGISTRY_ASSET], trigger_rule="all_done")
     def publish_registry(batches: list[list[dict]]) -> int:
         """Emit the registry Asset when any file got a new status (a rejection changes the data-quality mart)."""
+        from ingestion.intake.runs import run_summary, status_changes
         from ingestion.platform.warehouse import connect
 
-        registrations = [r for batch in batches or [] for r in batch]  # None: nothing was registered
+        registrations = _registrations(batches)
         if not registrations:
             raise AirflowSkipException("no file changed status: downstream models not triggered")
         with connect(c.warehouse_url(), autocommit=True) as conn:
-            summary = c.run_summary(conn, registrations)
-        changed = sum(n for status, n in summary["files_by_status"].items() if status not in ("duplicate", "received"))
+            changed = status_changes(run_summary(conn, registrations))
         if not changed:
             raise AirflowSkipException("no file changed status: downstream models not triggered")
         return changed

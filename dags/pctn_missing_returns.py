@@ -63,17 +63,11 @@ def pctn_missing_returns():
     @task
     def notify(result: dict) -> bool:
         """E-mail the list (only when the SMTP connection and recipients are configured)."""
+        from ingestion.platform.notices import missing_returns_notice
+
         if not result["missing"]:
             return False
-        rows = "".join(
-            f"<tr><td>{m['period_code']}</td><td>{m['source']}</td><td>{m['unit_code']}</td><td>{m['due_date']}</td></tr>"
-            for m in result["missing"]
-        )
-        html = (
-            f"<p>Đơn vị chưa gửi báo cáo / returns not received: {len(result['missing'])}</p>"
-            f"<table><tr><th>Kỳ</th><th>Nguồn</th><th>Đơn vị</th><th>Hạn</th></tr>{rows}</table>"
-        )
-        return c.send_notice(f"[PCTN] Missing returns {', '.join(result['periods'])}", html)
+        return c.send_notice(*missing_returns_notice(result["periods"], result["missing"]))
 
     notify(list_missing())
 

@@ -24,9 +24,12 @@ and the import log says to run `dbt parse`.
 
 dbt reaches the warehouse through the Airflow connection `warehouse`: the
 project's `profiles.yml` reads `PCTN_DB_*`, which are set in the task process
-only, from that connection (its host may be a unix-socket directory, which
-cosmos' `PostgresUserPasswordProfileMapping` cannot express, and without the
-connection the warehouse comes from `WAREHOUSE_URL` as for `make run`).
+only, from that connection (`ingestion.platform.warehouse.dbt_env`, as for `make run`).
+Not cosmos' `PostgresUserPasswordProfileMapping`: it requires a password (cosmos 1.15
+refuses the connection, "password is not set", and no profile is rendered), and the
+embedded PostgreSQL of `make up` trusts its unix socket without one; it also has no
+fallback when the connection is absent (the warehouse then comes from `WAREHOUSE_URL`),
+and does not hand on `PCTN_REFERENCE_DIR`. A socket directory as host would be fine.
 
 **No reader on half-rebuilt marts:** the build holds the warehouse advisory lock
 `pctn.marts` exclusively and records itself in `audit.marts_builds`

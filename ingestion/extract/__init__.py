@@ -28,7 +28,7 @@ from ingestion.extract.delivery import (
     deliver,
     delivery_log,
 )
-from ingestion.extract.guards import NoLoadedReturns, require_loaded_returns
+from ingestion.extract.guards import NoLoadedReturns, reportable_periods, require_loaded_returns
 from ingestion.extract.manifest import ExtractFile, build_manifest, render_manifest
 from ingestion.extract.queries import ExtractDataError
 from ingestion.extract.report_docx import render_report
@@ -196,5 +196,6 @@ __all__ = [
     "file_stem",
     "latest_period",
     "report_name",
+    "reportable_periods",
     "write_extract",
 ]

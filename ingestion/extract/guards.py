@@ -50,3 +50,19 @@ def require_loaded_returns(url: str, code: str) -> int:
     if count == 0:
         raise NoLoadedReturns(code, covered)
     return count
+
+
+def reportable_periods(url: str, codes: Sequence[str]) -> tuple[dict[str, int], dict[str, str]]:
+    """Of `codes`, those with loaded returns (and how many), and the others with the reason (Vietnamese and English).
+
+    What the extract DAG keeps before `build`, so a period without any return is never
+    built or delivered and does not hold up the others.
+    """
+    kept: dict[str, int] = {}
+    dropped: dict[str, str] = {}
+    for code in codes:
+        try:
+            kept[code] = require_loaded_returns(url, code)
+        except NoLoadedReturns as exc:
+            dropped[code] = str(exc)
+    return kept, dropped

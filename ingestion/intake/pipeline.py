@@ -14,7 +14,7 @@ import contextlib
 import datetime as dt
 import logging
 import multiprocessing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,16 +30,26 @@ from ingestion.intake.feedback import (
     rejection_report,
 )
 from ingestion.intake.filenames import PERIOD_PATTERN, ReturnName, parse_file_name
-from ingestion.intake.inbox import NotRead, UnsafeEntry, record_not_read, survey_inbox
+from ingestion.intake.inbox import (
+    InboxEntry,
+    InboxSurvey,
+    NotRead,
+    UnsafeEntry,
+    read_regular_file,
+    record_not_read,
+    survey_inbox,
+)
 from ingestion.intake.load import clear_file, copy_raw, write_problems, write_skipped, write_validation
 from ingestion.intake.parse import ParsedReturn
 from ingestion.intake.problems import Code, Rejection, RowProblem
 from ingestion.intake.pseudonym import pseudonym_key
 from ingestion.intake.readers.isolated import ReadResult, shared_reader
+from ingestion.intake.readers.limits import ReaderLimits
 from ingestion.intake.registry import (
     Registration,
     apply_supersession,
     file_bytes,
+    is_processed,
     register_file,
     return_lock,
     sha256_of,
@@ -51,7 +61,22 @@ from ingestion.settings import settings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FileOutcome", "Registration", "process_batch", "process_file", "register_file", "run_intake", "scan_inbox"]
+__all__ = [
+    "FileOutcome",
+    "Registration",
+    "duplicate_outcome",
+    "final_outcomes",
+    "is_duplicate",
+    "open_inbox",
+    "plan_batches",
+    "process_batch",
+    "process_file",
+    "register_entries",
+    "register_file",
+    "run_intake",
+    "scan_inbox",
+    "unprocessed",
+]
 
 
 @dataclass
@@ -507,26 +532,30 @@ def batches(groups: list[list[int]], size: int) -> list[list[int]]:
     return out
 
 
-def _by_return(conn: psycopg.Connection, file_ids: list[int]) -> list[list[int]]:
-    """The files grouped by the return their names claim, each group in version order.
+def plan_batches(files: Iterable[tuple[int, str]], size: int) -> list[list[int]]:
+    """The batches an intake processes `files` (file_id, file name) in: the one plan of the CLI and the DAG.
 
-    Versions of one return go to one worker, one after the other, so `_v2` always
-    supersedes a first version that is already stored, as in a serial intake (and the
-    first version's feedback says the same either way).
+    Files are grouped by the return their names claim (`<source>_<unit>_<period>[_vN]`),
+    each group in version order, so `_v2` always supersedes a first version that is
+    already stored, as in a serial intake (and the first version's feedback says the same
+    either way). A batch holds one source (GX runs once per source and batch) and whole
+    returns, about `size` files; sources in name order, returns in the order offered. A name
+    that does not parse is a return of its own (it will be rejected, alone or beside others).
     """
-    rows = conn.execute("select file_id, file_name from registry.files where file_id = any(%s)", (file_ids,)).fetchall()
-    groups: dict[object, list[tuple[int, int]]] = {}
-    for file_id, name in rows:
+    groups: dict[object, list[tuple[int, int, int]]] = {}
+    for n, (file_id, name) in enumerate(files):
         try:
-            rn = parse_file_name(name)
+            rn = parse_file_name(Path(name).name)
             key: object = (rn.source, rn.unit_code, rn.period_code)
             version = rn.version or 1
         except Rejection:
-            key, version = file_id, 1
-        groups.setdefault(key, []).append((version, file_id))
-    order = {file_id: i for i, file_id in enumerate(file_ids)}
-    ordered = [[file_id for _, file_id in sorted(g)] for g in groups.values()]
-    return sorted(ordered, key=lambda g: min(order[f] for f in g))
+            key, version = ("", file_id), 1
+        groups.setdefault(key, []).append((version, n, file_id))
+    by_source: dict[str, list[list[int]]] = {}
+    for key, members in groups.items():
+        source = str(key[0]) if isinstance(key, tuple) else ""
+        by_source.setdefault(source, []).append([file_id for _, _, file_id in sorted(members)])
+    return [batch for source in sorted(by_source) for batch in batches(by_source[source], size)]
 
 
 _WORKER_CONN: dict[str, psycopg.Connection] = {}
@@ -556,7 +585,12 @@ def _process_all(
     # batches small enough that every worker gets some, large enough to pay GX's fixed cost rarely
     size = min(batch_files(), max(1, -(-len(file_ids) // workers)))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_worker_process, url, b, out_dir) for b in batches(_by_return(conn, file_ids), size)]
+        names = conn.execute(
+            "select file_id, file_name from registry.files where file_id = any(%s)", (file_ids,)
+        ).fetchall()
+        order = {file_id: i for i, file_id in enumerate(file_ids)}
+        plan = plan_batches(sorted(names, key=lambda row: order[row[0]]), size)
+        futures = [pool.submit(_worker_process, url, b, out_dir) for b in plan]
         for future in as_completed(futures):
             for file_id, processed in future.result():
                 if processed:
@@ -587,40 +621,24 @@ def run_intake(
     """
     slots: list[FileOutcome | int] = []
     pending: list[int] = []
-    survey = survey_inbox(inbox) if paths is None else None
-    if survey is not None:
-        entries = [(e.path, e.relative) for e in survey.files]
-    else:
-        entries = [(p, str(p.relative_to(inbox)) if p.is_relative_to(inbox) else p.name) for p in paths or []]
-    if on_start is not None:
-        on_start(len(entries))
+    seen: set[int] = set()
     with psycopg.connect(url, autocommit=True) as conn:
-        ensure_schema(conn)
-        if survey is not None:
-            record_not_read(conn, survey.not_read)
-        for path, relative in entries:
-            try:
-                registration = register_file(conn, path, relative)
-            except (UnsafeEntry, OSError) as exc:  # swapped for a link or removed since the listing
-                record_not_read(conn, [vanished_entry(relative, exc)])
-                continue
-            if registration.file_id in pending or (not registration.is_new and registration.status != "received"):
-                known = _existing_outcome(conn, registration.file_id)
-                slots.append(
-                    FileOutcome(
-                        file_id=known.file_id,
-                        file_name=relative,
-                        status="duplicate",
-                        source=known.source,
-                        unit_code=known.unit_code,
-                        period_code=known.period_code,
-                        version=known.version,
-                    )
-                )
+        if paths is None:
+            entries = [(e.path, e.relative) for e in open_inbox(conn, inbox).files]
+        else:
+            ensure_schema(conn)
+            entries = [(p, entry_name(inbox, p)) for p in paths]
+        if on_start is not None:
+            on_start(len(entries))
+        registered, _ = register_entries(conn, entries)
+        for relative, registration in registered:
+            if is_duplicate(registration, seen):
+                slots.append(duplicate_outcome(_existing_outcome(conn, registration.file_id), relative))
                 if on_outcome is not None:
                     on_outcome(slots[-1])  # type: ignore[arg-type]
                 continue
             pending.append(registration.file_id)
+            seen.add(registration.file_id)
             slots.append(registration.file_id)
 
         def done(file_id: int) -> None:
@@ -634,6 +652,71 @@ def run_intake(
         # final states: a later file of this run may have superseded an earlier one
         final = iter(_existing_outcomes(conn, [s for s in slots if isinstance(s, int)]))
         return [next(final) if isinstance(s, int) else s for s in slots]
+
+
+def open_inbox(conn: psycopg.Connection, inbox: Path) -> InboxSurvey:
+    """The inbox's entries to read, after a `not_read` receipt for each entry that is not (links, dot-files...)."""
+    ensure_schema(conn)
+    survey = survey_inbox(inbox)
+    record_not_read(conn, survey.not_read)
+    return survey
+
+
+def unprocessed(conn: psycopg.Connection, entries: Iterable[InboxEntry]) -> list[InboxEntry]:
+    """The entries whose file (these bytes under this name) is not processed yet.
+
+    A file that stays in the inbox after it was processed is thus not offered again (the
+    DAG's scan every 15 minutes would only add `duplicate` receipts).
+    """
+    limit = ReaderLimits.from_env().max_file_bytes
+    return [e for e in entries if not is_processed(conn, sha256_of(read_regular_file(e.path, limit)), e.path.name)]
+
+
+def entry_name(inbox: Path, path: Path) -> str:
+    """How a file is named in receipts: its path in the inbox, or its name when it lies elsewhere."""
+    return str(path.relative_to(inbox)) if path.is_relative_to(inbox) else path.name
+
+
+def register_entries(
+    conn: psycopg.Connection, entries: Iterable[tuple[Path, str]]
+) -> tuple[list[tuple[str, Registration]], list[NotRead]]:
+    """Register each (path, name in the inbox) in order; one swapped for a link or removed since the listing
+    gets a `not_read` receipt instead (and is returned as such), never failing the others."""
+    registered: list[tuple[str, Registration]] = []
+    vanished: list[NotRead] = []
+    for path, relative in entries:
+        try:
+            registered.append((relative, register_file(conn, path, relative)))
+        except (UnsafeEntry, OSError) as exc:
+            vanished.append(vanished_entry(relative, exc))
+            record_not_read(conn, vanished[-1:])
+    return registered, vanished
+
+
+def is_duplicate(registration: Registration, earlier: Container[int] = ()) -> bool:
+    """A file offered again: registered before with a final status, or among `earlier` (file_ids of this run).
+
+    Its outcome is `duplicate`: it is not read again, and its rows are not this run's.
+    """
+    return registration.file_id in earlier or (not registration.is_new and registration.status != "received")
+
+
+def duplicate_outcome(known: FileOutcome, file_name: str) -> FileOutcome:
+    """The outcome of a duplicate offer of `known`'s file under `file_name`: what it is, no rows of its own."""
+    return FileOutcome(
+        file_id=known.file_id,
+        file_name=file_name,
+        status="duplicate",
+        source=known.source,
+        unit_code=known.unit_code,
+        period_code=known.period_code,
+        version=known.version,
+    )
+
+
+def final_outcomes(conn: psycopg.Connection, file_ids: list[int]) -> list[FileOutcome]:
+    """The files' outcomes as `registry.files` holds them now (a file still `received` was not processed)."""
+    return _existing_outcomes(conn, file_ids)
 
 
 def vanished_entry(relative: str, exc: Exception) -> NotRead:

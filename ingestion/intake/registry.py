@@ -88,6 +88,15 @@ def register_file(conn: psycopg.Connection, path: Path, relative: str | None = N
     return register_bytes(conn, path.name, data, relative or path.name, st.st_mtime_ns)
 
 
+def is_processed(conn: psycopg.Connection, sha256: str, file_name: str) -> bool:
+    """These bytes under this name (the registry's identity of a file) are registered and processed."""
+    row = conn.execute(
+        "select 1 from registry.files where sha256 = %s and file_name = %s and status <> 'received'",
+        (sha256, file_name),
+    ).fetchone()
+    return row is not None
+
+
 def file_bytes(conn: psycopg.Connection, file_id: int) -> tuple[str, bytes]:
     row = conn.execute(
         "select f.file_name, c.content from registry.files f join registry.file_contents c using (sha256)"

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -224,3 +226,28 @@ def marts_read(url: str, *, timeout_s: float | None = None) -> Iterator[None]:
         yield
     finally:
         conn.close()
+
+
+DbtCall = Callable[..., Any]  # (command, env, cwd, **kwargs) -> result: how a cosmos operator runs dbt
+
+
+def locked_dbt_call(run: DbtCall, succeeded: Callable[[Any], bool], url: Callable[[], str], origin: str) -> DbtCall:
+    """`run` (one of a cosmos operator's dbt calls) under the marts lock, recorded as a build, when it writes.
+
+    `command[0]` is the dbt executable; a non-writing command (`dbt ls`) runs as is. The
+    build's invocation id is read from the `target/` of the directory dbt ran in (cosmos
+    runs dbt in a copy of the project). `url` is called only when the lock is taken.
+    """
+    from ingestion.platform.transform import invocation_id
+
+    def call(command: Sequence[str], env: dict[str, str], cwd: str, **kwargs: Any) -> Any:
+        args = list(command[1:])
+        if not is_writing(args):
+            return run(command, env, cwd, **kwargs)
+        with marts_build(url(), args, origin=origin) as build:
+            result = run(command, env, cwd, **kwargs)
+            build.succeeded = succeeded(result)
+            build.invocation_id = invocation_id(Path(cwd) / "target")
+        return result
+
+    return call

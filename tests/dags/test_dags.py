@@ -205,3 +205,15 @@ def test_parse_time_benchmark(manifest):
     for r in results:
         assert r["errors"] == {}
         assert r["seconds"] < 5, r
+
+
+def test_dag_files_only_wire_calls():
+    """No SQL and no HTML in `dags/`: the queries and the e-mails belong to the product modules (issue 14)."""
+    import re
+
+    sql = re.compile(r"\b(select|insert\s+into|update|delete\s+from)\s[^\"'`]{0,200}?\b(from|values|set|where)\s", re.I)
+    html = re.compile(r"<(p|b|table|tr|td|th|br|div)\b[^>]*>", re.I)
+    for path in sorted(DAGS.glob("*.py")):
+        code = path.read_text(encoding="utf-8")
+        assert not sql.search(code), f"{path.name} holds SQL: {sql.search(code)[0]!r}"
+        assert not html.search(code), f"{path.name} holds HTML: {html.search(code)[0]!r}"

@@ -363,3 +363,21 @@ def test_thads_yes_no_and_land_decimal(warehouse_url, conn, inbox, tmp_path):
     )
     o2 = intake_one(warehouse_url, land, tmp_path / "o")
     assert [(r[3], r[4]) for r in quarantine(conn, o2.file_id)] == [("bad_decimal", "row")]
+
+
+def test_one_batch_plan_for_the_cli_and_the_dag():
+    """`plan_batches` (the CLI's workers and the DAG's mapped tasks): one source per batch, whole returns,
+    versions in order, sources in name order; a name that does not parse is a return of its own."""
+    from ingestion.intake.pipeline import plan_batches
+
+    files = [
+        (1, "thads_TA-TH01_2025-Q1_v2.xlsx"),
+        (2, "khieunai_TA-TH01_2025-Q1.xlsx"),
+        (3, "thads_TA-TH01_2025-Q1.xlsx"),
+        (4, "not a return.txt"),
+        (5, "thads_TA-TH02_2025-Q1.csv"),
+        (6, "thads_TA-TH03_2025-Q1.csv"),
+    ]
+    assert plan_batches(files, 2) == [[4], [2], [3, 1], [5, 6]]
+    assert plan_batches(files, 1000) == [[4], [2], [3, 1, 5, 6]]
+    assert plan_batches([], 10) == []
