@@ -22,9 +22,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.dags.test_dags_run import SAMPLES, Airflow, _drop_database, _fresh_database, airflow_home, xcom
-
-__all__ = ["airflow_home"]  # the module-scoped fixture, shared with test_dags_run
+from tests.dags.airflow_runs import SAMPLES, Airflow, _drop_database, _fresh_database, xcom
 
 REPO = Path(__file__).resolve().parents[2]
 # Loaded returns of 2025 only (one police, one enforcement), none of 2026.

@@ -18,8 +18,8 @@ import pytest
 
 from tests import hostile_files as h
 from tests.conftest import migrate_airflow_home
+from tests.dags.airflow_runs import Airflow, _drop_database, _fresh_database
 from tests.dags.test_dags_rejected import GOOD, SAMPLES
-from tests.dags.test_dags_run import Airflow, _drop_database, _fresh_database
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from tests.conftest import migrate_airflow_home
-from tests.dags.test_dags_run import Airflow, _drop_database, _fresh_database
+from tests.dags.airflow_runs import Airflow, _drop_database, _fresh_database
 
 pytestmark = pytest.mark.slow
 
