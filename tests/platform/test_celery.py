@@ -29,7 +29,7 @@ import pytest
 
 from ingestion.platform.airflow_env import airflow_env, connection_json, sqlalchemy_url
 from ingestion.platform.warehouse import ensure_database, with_database
-from tests.dags.test_dags_run import CORRUPT, assert_sample_outcomes, file_statuses, make_inbox
+from tests.dags.airflow_runs import CORRUPT, assert_sample_outcomes, file_statuses, make_inbox
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER = os.environ.get("PCTN_AIRFLOW_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
