@@ -2,61 +2,10 @@
     (file status `loaded`), with the state reported at that period's end. -#}
 with
 
-source_rows as (
-    select * from {{ ref('stg_dieutra__cases') }}
-),
+{{ loaded_rows(
+    'stg_dieutra__cases',
+    record_key="source_rows.case_id",
+    columns=state_columns('dieutra')
+) }},
 
-files as (
-    select * from {{ ref('stg_registry__files') }}
-    where status = 'loaded'
-),
-
-current_rows as not materialized (
-    select
-        files.file_id,
-        source_rows.row_number,
-        files.unit_code,
-        files.period_code,
-        files.report_year,
-        files.period_kind,
-        files.period_start_date,
-        files.period_end_date,
-        files.is_cumulative,
-        files.file_version,
-        files.processed_at as file_processed_at,
-        source_rows.case_id as record_key,
-        source_rows.case_id,
-        source_rows.case_title,
-        source_rows.initiation_date,
-        source_rows.article,
-        source_rows.accused_count,
-        source_rows.detection_channel,
-        source_rows.transfer_ref,
-        source_rows.damage_vnd,
-        source_rows.secured_vnd,
-        source_rows.status,
-        source_rows.closing_date,
-        source_rows.accused_names_count
-    from source_rows
-    inner join files
-        on source_rows.file_id = files.file_id
-),
-
-{{ state_history(
-    'current_rows',
-    source_code='dieutra',
-    columns=[
-        'case_id',
-        'case_title',
-        'initiation_date',
-        'article',
-        'accused_count',
-        'detection_channel',
-        'transfer_ref',
-        'damage_vnd',
-        'secured_vnd',
-        'status',
-        'closing_date',
-        'accused_names_count',
-    ]
-) }}
+{{ state_history('current_rows', source_code='dieutra', columns=state_columns('dieutra')) }}

@@ -4,18 +4,5 @@
     place them in every period whose dates contain them. -#}
 {{ latest_state(
     'int_dieutra_case_states',
-    columns=[
-        'case_id',
-        'case_title',
-        'initiation_date',
-        'article',
-        'accused_count',
-        'detection_channel',
-        'transfer_ref',
-        'damage_vnd',
-        'secured_vnd',
-        'status',
-        'closing_date',
-        'accused_names_count',
-    ]
+    columns=state_columns('dieutra')
 ) }}

@@ -4,14 +4,5 @@
     place them in every period whose dates contain them. -#}
 {{ latest_state(
     'int_thads_matter_states',
-    columns=[
-        'decision_no',
-        'judgment_no',
-        'case_id',
-        'decision_date',
-        'due_vnd',
-        'enforceable',
-        'collected_vnd',
-        'status',
-    ]
+    columns=state_columns('thads')
 ) }}

@@ -4,29 +4,7 @@
     place them in every period whose dates contain them. -#}
 {{ latest_state(
     'int_thanhtra_inspection_states',
-    columns=[
-        'inspection_id',
-        'title',
-        'kind',
-        'sector',
-        'inspected_entity',
-        'start_date',
-        'status',
-        'conclusion_no',
-        'conclusion_date',
-        'violation_vnd',
-        'violation_land_m2',
-        'recommended_recovery_vnd',
-        'recovered_vnd',
-        'orgs_proposed',
-        'persons_proposed',
-        'heads_disciplined',
-        'corruption_cases',
-        'corruption_persons',
-        'transferred_cases',
-        'transferred_persons',
-        'transfer_ref',
-    ],
+    columns=state_columns('thanhtra'),
     event_date='conclusion_date',
     event_unit_column='conclusion_unit_code'
 ) }}

@@ -4,16 +4,7 @@
     place them in every period whose dates contain them. -#}
 {{ latest_state(
     'int_truyto_case_states',
-    columns=[
-        'case_id',
-        'received_date',
-        'article',
-        'accused_count',
-        'indictment_no',
-        'indictment_date',
-        'indicted_count',
-        'status',
-    ],
+    columns=state_columns('truyto'),
     event_date='indictment_date',
     event_unit_column='indictment_unit_code'
 ) }}

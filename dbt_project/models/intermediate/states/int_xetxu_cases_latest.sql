@@ -4,19 +4,7 @@
     place them in every period whose dates contain them. -#}
 {{ latest_state(
     'int_xetxu_case_states',
-    columns=[
-        'case_id',
-        'trial_level',
-        'received_date',
-        'article',
-        'defendants_count',
-        'judgment_no',
-        'trial_date',
-        'convicted_count',
-        'ordered_vnd',
-        'status',
-        'defendant_names_count',
-    ],
+    columns=state_columns('xetxu'),
     event_date='trial_date',
     event_unit_column='trial_unit_code'
 ) }}
