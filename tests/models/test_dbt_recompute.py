@@ -9,22 +9,15 @@ the bundled sample inbox (`samples/returns`) after the real intake.
 
 from __future__ import annotations
 
-import os
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import psycopg
 import pytest
 from test_dbt_build import built_warehouse  # noqa: F401  (session fixture shared with test_dbt_build.py)
 
-from ingestion.paths import REPO_ROOT
-from ingestion.platform.transform import run_dbt
-from ingestion.platform.warehouse import embedded_server_url, ensure_database, with_database
 from ingestion.reference import OFFENCE_SCOPES, SEEDS, read_periods
-from ingestion.settings import settings
 
 pytestmark = pytest.mark.slow
 
@@ -159,29 +152,6 @@ def test_recompute_hand_fixture(built_warehouse: dict[str, object]) -> None:  # 
     assert compare(str(built_warehouse["url"])) >= 10
 
 
-SAMPLE_INBOX = REPO_ROOT / "samples" / "returns"
-
-
-@pytest.fixture(scope="module")
-def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A fresh database with the bundled sample inbox taken in by the real intake, then `dbt build`."""
-    if not SAMPLE_INBOX.is_dir():
-        pytest.skip("no sample inbox in samples/returns")
-    from ingestion.intake.pipeline import run_intake
-
-    os.environ.setdefault("PCTN_PSEUDONYM_KEY", "test-key-not-secret")
-    name = f"pctn_sample_{uuid.uuid4().hex[:8]}"
-    server_url = os.environ.get("WAREHOUSE_URL")
-    if server_url:
-        ensure_database(server_url, name)
-        url = with_database(server_url, name)
-    else:
-        url = embedded_server_url(settings().data_dir / "test", database=name)
-    out = tmp_path_factory.mktemp("intake")
-    run_intake(url, SAMPLE_INBOX, Path(out))
-    run_dbt(url, ["build"], target_path=Path(out) / "dbt")
-    return url
-
-
-def test_recompute_sample(sample_warehouse: str) -> None:
-    assert compare(sample_warehouse) >= 10
+def test_recompute_sample(sample_warehouse) -> None:
+    """The session's sample warehouse (tests/conftest.py: the real intake of samples/returns, then `dbt build`)."""
+    assert compare(sample_warehouse.url) >= 10
