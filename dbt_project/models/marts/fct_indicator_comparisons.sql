@@ -88,14 +88,7 @@ final as (
         named.province_code,
         named.unit_code,
         named.unit_level,
-        cast(
-            case named.unit_level
-                when 'national' then 0
-                when 'province' then 1
-                when 'agency' then 2
-                when 'unit' then 3
-            end as integer
-        ) as unit_level_order,
+        {{ unit_level_order('named.unit_level') }} as unit_level_order,
         named.agency_code,
         named.unit_name_vi,
         named.restatement,

@@ -72,14 +72,7 @@ final as (
         totals.province_code,
         totals.unit_code,
         totals.unit_level,
-        cast(
-            case totals.unit_level
-                when 'national' then 0
-                when 'province' then 1
-                when 'agency' then 2
-                when 'unit' then 3
-            end as integer
-        ) as unit_level_order,
+        {{ unit_level_order('totals.unit_level') }} as unit_level_order,
         case totals.unit_level
             when 'unit' then units.agency_code
             when 'agency' then totals.unit_code
