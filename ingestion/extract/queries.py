@@ -50,14 +50,6 @@ DETECTION_TOTAL_CODE = "DET_CASES_NEW"
 DETECTION_CHANNEL_PREFIX = "DET_CASES_NEW_"
 
 
-def deployment_province() -> str:
-    """The province this deployment reports on: dbt var `province_code`, read once by `ingestion.reference`."""
-    return PROVINCE_CODE
-
-
-PROVINCE = deployment_province()
-
-
 class ExtractDataError(LookupError):
     """The marts cannot give an extract for the period asked (unknown period, no data)."""
 
@@ -244,7 +236,7 @@ def read_summary(conn: psycopg.Connection, period: ReportingPeriod) -> tuple[lis
               and e.province_code = %(province)s
             order by i.display_order
             """,
-            {"year": period.report_year, "province": PROVINCE},
+            {"year": period.report_year, "province": PROVINCE_CODE},
         )
     else:
         rows = _rows(
@@ -260,7 +252,7 @@ def read_summary(conn: psycopg.Connection, period: ReportingPeriod) -> tuple[lis
               and c.unit_level = 'province' and c.restatement = 'restated' and c.province_code = %(province)s
             order by i.display_order
             """,
-            {"period": period.code, "province": PROVINCE},
+            {"period": period.code, "province": PROVINCE_CODE},
         )
     previous = _rows(
         conn,
@@ -288,7 +280,7 @@ def read_group(conn: psycopg.Connection, period: ReportingPeriod, group: str) ->
           and c.province_code = %(province)s and c.unit_level <> 'national'
         order by c.unit_level_order, c.agency_code, c.unit_code, i.display_order
         """,
-        {"period": period.code, "group": group, "province": PROVINCE},
+        {"period": period.code, "group": group, "province": PROVINCE_CODE},
     )
 
 
@@ -307,7 +299,7 @@ def read_phase_group(conn: psycopg.Connection, period: ReportingPeriod, group: s
           and t.province_code = %(province)s and t.unit_level <> 'national'
         order by t.unit_level_order, t.agency_code, t.unit_code, i.display_order
         """,
-        {"phase": period.code, "group": group, "province": PROVINCE},
+        {"phase": period.code, "group": group, "province": PROVINCE_CODE},
     )
 
 
@@ -328,7 +320,7 @@ def read_phase_summary(
         where i.is_headline
         order by i.display_order
         """,
-        {"phase": period.code, "province": PROVINCE},
+        {"phase": period.code, "province": PROVINCE_CODE},
     )
     yearly = read_trends(conn, period, first_year=period.years[0])
     by_code: dict[str, dict[int, Any]] = {}
@@ -354,7 +346,7 @@ def read_trends(conn: psycopg.Connection, period: ReportingPeriod, first_year: i
         order by i.display_order, p.report_year
         """,
         {
-            "province": PROVINCE,
+            "province": PROVINCE_CODE,
             "regime": period.regime,
             "last": period.report_year,
             "first": first_year if first_year is not None else 0,
@@ -381,7 +373,7 @@ def read_submissions(conn: psycopg.Connection, period: ReportingPeriod) -> list[
           and s.province_code = %(province)s
         order by s.status_order, s.source, s.unit_code, p.end_date, s.period_code
         """,
-        {"start": period.start_date, "end": period.end_date, "province": PROVINCE},
+        {"start": period.start_date, "end": period.end_date, "province": PROVINCE_CODE},
     )
 
 
@@ -396,7 +388,7 @@ def read_unit_quality(conn: psycopg.Connection, period: ReportingPeriod) -> list
         where report_period_code = %(period)s and province_code = %(province)s
         order by needs_follow_up desc, agency_code, unit_code
         """,
-        {"period": period.code, "province": PROVINCE},
+        {"period": period.code, "province": PROVINCE_CODE},
     )
 
 
@@ -412,7 +404,7 @@ def read_quarantine(conn: psycopg.Connection, period: ReportingPeriod) -> list[R
           and q.province_code = %(province)s
         order by q.source, q.unit_code, p.end_date, q.period_code, q.severity_order, q.rule
         """,
-        {"start": period.start_date, "end": period.end_date, "province": PROVINCE},
+        {"start": period.start_date, "end": period.end_date, "province": PROVINCE_CODE},
     )
 
 
