@@ -21,6 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from ingestion.calendar import is_late, local_date, local_time
 from ingestion.intake.problems import RowProblem, SkippedRow
@@ -69,6 +70,16 @@ def feedback_kind(summary: FeedbackSummary, problems: Sequence[RowProblem]) -> s
 
 def feedback_file_name(file_name: str) -> str:
     return f"{file_name.rsplit('.', 1)[0]}.phan-hoi.feedback.xlsx"
+
+
+def feedback_path(out_dir: Path, file_name: str) -> Path:
+    """Where the intake writes a file's feedback workbook, and where its logs say it is."""
+    return out_dir / "feedback" / feedback_file_name(file_name)
+
+
+def rejection_report_path(out_dir: Path, file_name: str) -> Path:
+    """Where the intake writes a rejected file's plain-text report, and where its logs say it is."""
+    return out_dir / "rejected" / f"{file_name}.report.txt"
 
 
 # ---------------------------------------------------------------- what the unit reads

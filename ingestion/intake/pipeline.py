@@ -27,7 +27,9 @@ from ingestion.intake.feedback import (
     build_feedback,
     feedback_file_name,
     feedback_kind,
+    feedback_path,
     rejection_report,
+    rejection_report_path,
 )
 from ingestion.intake.filenames import PERIOD_PATTERN, ReturnName, parse_file_name
 from ingestion.intake.inbox import (
@@ -183,8 +185,9 @@ def _existing_outcome(conn: psycopg.Connection, file_id: int) -> FileOutcome:
     return FileOutcome(*row)
 
 
-def _existing_outcomes(conn: psycopg.Connection, file_ids: list[int]) -> list[FileOutcome]:
-    """`_existing_outcome` of many files in one query (the final states a batch or a run returns), in order."""
+def final_outcomes(conn: psycopg.Connection, file_ids: list[int]) -> list[FileOutcome]:
+    """The files' outcomes as `registry.files` holds them now, in one query, in order (a file still
+    `received` was not processed): what a batch, a run and the DAG's summary return."""
     rows = conn.execute(
         f"select {_OUTCOME_COLUMNS} from registry.files where file_id = any(%s)", (list(file_ids),)
     ).fetchall()
@@ -312,7 +315,7 @@ def process_batch(
     The outcomes are the final ones (a first version replaced later in the batch is `superseded`).
     """
     outcomes, _ = _run_batch(conn, file_ids, out_dir, force=force, wait=True)
-    return _existing_outcomes(conn, [o.file_id for o in outcomes])
+    return final_outcomes(conn, [o.file_id for o in outcomes])
 
 
 def _run_batch(
@@ -498,10 +501,10 @@ def export_file(out_dir: Path, name: str, summary: FeedbackSummary, feedback: by
     ingestion unseal FILE_ID --to DIR` writes one back on an operator's request.
     """
     if summary.status == "rejected":
-        target = out_dir / "rejected" / (name + ".report.txt")
+        target = rejection_report_path(out_dir, name)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(rejection_report(summary), encoding="utf-8")
-    fb = out_dir / "feedback" / feedback_file_name(name)
+    fb = feedback_path(out_dir, name)
     fb.parent.mkdir(parents=True, exist_ok=True)
     fb.write_bytes(feedback)
 
@@ -650,7 +653,7 @@ def run_intake(
             process_file(conn, file_id, out_dir, wait=True)
             done(file_id)
         # final states: a later file of this run may have superseded an earlier one
-        final = iter(_existing_outcomes(conn, [s for s in slots if isinstance(s, int)]))
+        final = iter(final_outcomes(conn, [s for s in slots if isinstance(s, int)]))
         return [next(final) if isinstance(s, int) else s for s in slots]
 
 
@@ -712,11 +715,6 @@ def duplicate_outcome(known: FileOutcome, file_name: str) -> FileOutcome:
         period_code=known.period_code,
         version=known.version,
     )
-
-
-def final_outcomes(conn: psycopg.Connection, file_ids: list[int]) -> list[FileOutcome]:
-    """The files' outcomes as `registry.files` holds them now (a file still `received` was not processed)."""
-    return _existing_outcomes(conn, file_ids)
 
 
 def vanished_entry(relative: str, exc: Exception) -> NotRead:

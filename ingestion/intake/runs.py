@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-from ingestion.intake.feedback import feedback_file_name
+from ingestion.intake.feedback import feedback_path, rejection_report_path
 from ingestion.intake.pipeline import FileOutcome, Registration, final_outcomes, is_duplicate
 
 
@@ -44,8 +44,8 @@ def outcome_lines(outcome: FileOutcome, out_dir: Path) -> list[str]:
             f"{outcome.file_name}: {outcome.status} (rows read {outcome.rows_read}, loaded {outcome.rows_loaded},"
             f" quarantined {outcome.rows_quarantined}, flagged {outcome.rows_flagged})"
         ]
-    feedback = out_dir / "feedback" / feedback_file_name(outcome.file_name)
-    report = out_dir / "rejected" / f"{outcome.file_name}.report.txt"
+    feedback = feedback_path(out_dir, outcome.file_name)
+    report = rejection_report_path(out_dir, outcome.file_name)
     return [
         f"TỪ CHỐI / REJECTED {outcome.file_name} (file_id {outcome.file_id}): {outcome.reject_code}",
         f"  Lý do: {outcome.reason_vi}",
@@ -63,7 +63,7 @@ def all_rejected(outcomes: list[FileOutcome], out_dir: Path) -> str | None:
     return (
         f"{len(rejected)} file(s) rejected / từ chối, e.g. {first.file_name}: {first.reject_code}:"
         f" {first.reason_en} / {first.reason_vi}"
-        f" — feedback: {out_dir / 'feedback' / feedback_file_name(first.file_name)}"
+        f" — feedback: {feedback_path(out_dir, first.file_name)}"
     )
 
 

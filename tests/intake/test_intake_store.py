@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingestion.intake.pipeline import _existing_outcomes, process_file, run_intake
+from ingestion.intake.pipeline import final_outcomes, process_file, run_intake
 from tests.conftest import SAMPLES
 
 # one return with rows of every kind: quarantined, flagged, skipped below the header
@@ -96,7 +96,7 @@ def test_outcomes_read_together_come_in_the_order_asked(warehouse_url, conn, tmp
         shutil.copy(SAMPLES / name, inbox / name)
     outcomes = run_intake(warehouse_url, inbox, None, workers=1)
     ids = [o.file_id for o in outcomes]
-    assert [o.file_id for o in _existing_outcomes(conn, ids[::-1])] == ids[::-1]
-    assert _existing_outcomes(conn, ids) == outcomes
+    assert [o.file_id for o in final_outcomes(conn, ids[::-1])] == ids[::-1]
+    assert final_outcomes(conn, ids) == outcomes
     with pytest.raises(LookupError, match="not registered"):
-        _existing_outcomes(conn, [*ids, 10**12])
+        final_outcomes(conn, [*ids, 10**12])
