@@ -144,6 +144,32 @@ def dbt_build_argv(url: str, *extra: str) -> list[str]:
     ) + list(extra)
 
 
+def generate(options: list[str], work: Path, cache: Path | None, env: dict[str, str], logs: Path) -> Step:
+    """Generate the inbox (returns/, reference/, expected.json) into `work`.
+
+    With a cache folder the generator runs once per set of options and later runs take a
+    hard-linked copy: the decade takes minutes to generate, and the generator is deterministic.
+    """
+    argv = [sys.executable, "-m", "ingestion_samples.generate", *options]
+    into = work if cache is None else cache
+    generated = [*argv, "--out", str(into / "returns"), "--expected", str(into / "expected.json")]
+    if cache is None:
+        return run_step("generate", generated, env, logs)
+    marker = cache / "generator.json"
+    if marker.is_file() and json.loads(marker.read_text()) == options:
+        step = run_step("generate (cached copy)", ["cp", "-al", str(cache / "returns"), str(work)], env, logs)
+    else:
+        shutil.rmtree(cache, ignore_errors=True)
+        cache.mkdir(parents=True)
+        step = run_step("generate", generated, env, logs)
+        marker.write_text(json.dumps(options))
+        subprocess.run(["cp", "-al", str(cache / "returns"), str(work)], check=True)
+    for name in ("reference", "expected.json"):
+        if (cache / name).exists():
+            subprocess.run(["cp", "-al", str(cache / name), str(work / name)], check=True)
+    return step
+
+
 def measure(args: argparse.Namespace) -> dict[str, object]:
     from ingestion.platform.warehouse import embedded_server_url
 
@@ -160,12 +186,8 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
     print(f"national benchmark: {args.provinces} provinces, years {args.years}, work folder {work}", flush=True)
 
     inbox = work / "returns"
-    gen = [
-        sys.executable, "-m", "ingestion_samples.generate", "--provinces", str(args.provinces),
-        "--years", args.years, "--no-bad", "--out", str(inbox), "--expected", str(work / "expected.json"),
-        *args.generator_args,
-    ]  # fmt: skip
-    steps.append(run_step("generate", gen, env, logs))
+    options = ["--provinces", str(args.provinces), "--years", args.years, "--no-bad", *args.generator_args]
+    steps.append(generate(options, work, Path(args.inbox_cache).resolve() if args.inbox_cache else None, env, logs))
     reference = work / "reference"
     if reference.is_dir():  # the generator's reference data for provinces beyond the committed seeds
         env["PCTN_REFERENCE_DIR"] = str(reference)
@@ -173,7 +195,7 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
     period, moved = split_latest(inbox, added)
     all_files = sum(1 for p in inbox.rglob("*") if p.is_file()) + moved
 
-    url = fresh_database(admin, "pctn_national")
+    url = fresh_database(admin, args.database)
     bare_out = work / "bare.json"
     bare_code = py(
         "import sys, json",
@@ -185,7 +207,7 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
     bare = run_step("baseline: bare loop (read + COPY)", [*bare_code, url, str(inbox), str(bare_out)], env, logs)
     steps.append(bare)
     bare_counts = json.loads(bare_out.read_text())
-    url = fresh_database(admin, "pctn_national")  # the intake starts on an empty warehouse
+    url = fresh_database(admin, args.database)  # the intake starts on an empty warehouse
     env_db = env | {"WAREHOUSE_URL": url, "PCTN_OUTPUT_DIR": str(work / "output")}
     intake = [sys.executable, "-m", "ingestion", "intake"]
     steps.append(run_step("intake (all but the latest period)", intake, env_db | {"RETURNS_INBOX": str(inbox)}, logs))
@@ -293,6 +315,12 @@ def main() -> None:
     parser.add_argument("--no-models-dag", dest="models_dag", action="store_false")
     parser.add_argument("--no-extract", dest="extract", action="store_false")
     parser.add_argument("--large-csv-rows", type=int, default=0, help="also bench.intake with this many rows")
+    parser.add_argument("--database", default="pctn_national", help="the database made afresh on the server")
+    parser.add_argument(
+        "--inbox-cache",
+        default="",
+        help="generate the inbox once into this folder and reuse it (hard links) while the options are the same",
+    )
     parser.add_argument("--name", default="national", help="results file name (bench/results/<name>.md)")
     parser.add_argument("generator_args", nargs="*", help="after --: more options for the generator")
     args = parser.parse_args()
