@@ -41,7 +41,14 @@ from ingestion.intake.inbox import (
     record_not_read,
     survey_inbox,
 )
-from ingestion.intake.load import clear_file, copy_raw, write_problems, write_skipped, write_validation
+from ingestion.intake.load import (
+    clear_file,
+    copy_raw,
+    insertable,
+    write_problems,
+    write_skipped,
+    write_validation,
+)
 from ingestion.intake.parse import ParsedReturn
 from ingestion.intake.problems import Code, Rejection, RowProblem
 from ingestion.intake.pseudonym import pseudonym_key
@@ -50,13 +57,13 @@ from ingestion.intake.readers.limits import ReaderLimits
 from ingestion.intake.registry import (
     Registration,
     apply_supersession,
-    file_bytes,
     is_processed,
     register_file,
     return_lock,
     sha256_of,
 )
 from ingestion.intake.schema import ensure_schema
+from ingestion.intake.sealing import unseal
 from ingestion.intake.validate import BatchItem, ValidationReport, validate_batch
 from ingestion.reference import ReportingPeriod, periods, units
 from ingestion.settings import settings
@@ -262,17 +269,53 @@ def batch_rows() -> int:
     return settings().intake_batch_rows
 
 
+def _claim_key(file_id: int) -> tuple[int, int]:
+    return (CLAIM_NAMESPACE, file_id % 2_147_483_647)
+
+
 def _claim(conn: psycopg.Connection, file_id: int, wait: bool) -> bool:
-    lock = (CLAIM_NAMESPACE, file_id % 2_147_483_647)
     if wait:
-        conn.execute("select pg_advisory_lock(%s, %s)", lock)
+        conn.execute("select pg_advisory_lock(%s, %s)", _claim_key(file_id))
         return True
-    return bool(conn.execute("select pg_try_advisory_lock(%s, %s)", lock).fetchone()[0])  # type: ignore[index]
+    return bool(conn.execute("select pg_try_advisory_lock(%s, %s)", _claim_key(file_id)).fetchone()[0])  # type: ignore[index]
 
 
 def _unclaim(conn: psycopg.Connection, file_id: int) -> None:
     with contextlib.suppress(psycopg.Error):  # a lost connection has released the claim already
-        conn.execute("select pg_advisory_unlock(%s, %s)", (CLAIM_NAMESPACE, file_id % 2_147_483_647))
+        conn.execute("select pg_advisory_unlock(%s, %s)", _claim_key(file_id))
+
+
+def _claim_and_fetch(
+    conn: psycopg.Connection, file_id: int, *, wait: bool, force: bool
+) -> tuple[bool, FileOutcome, bytes | None]:
+    """Claim the file, then read its outcome and (if it is still to process) its sealed bytes: one round trip.
+
+    The reads are statements after the claim's in one pipeline, each with its own snapshot,
+    so they see what an intake that held the claim before committed. Returns (claimed, outcome
+    as stored, sealed bytes or None when the file is not claimed or needs no processing).
+    """
+    with conn.pipeline() as pipe:
+        if wait:
+            conn.execute("select pg_advisory_lock(%s, %s)", _claim_key(file_id))
+            claim = None
+        else:
+            claim = conn.execute("select pg_try_advisory_lock(%s, %s)", _claim_key(file_id))
+        known = conn.execute(f"select {_OUTCOME_COLUMNS} from registry.files where file_id = %s", (file_id,))
+        content = conn.execute(
+            "select c.content from registry.files f join registry.file_contents c using (sha256)"
+            " where f.file_id = %s and (f.status = 'received' or %s)",
+            (file_id, force),
+        )
+        pipe.sync()
+        claimed = claim is None or bool(claim.fetchone()[0])  # type: ignore[index]
+        row = known.fetchone()
+        blob = content.fetchone()
+    if not claimed:
+        return False, FileOutcome(file_id, "", "received"), None
+    if row is None:
+        _unclaim(conn, file_id)
+        raise LookupError(f"file_id {file_id} is not registered")
+    return True, FileOutcome(*row), bytes(blob[0]) if blob is not None else None
 
 
 @dataclass
@@ -346,9 +389,11 @@ def _run_batch(
         while pending:
             p = pending[0]
             try:
-                outcome, summary, feedback = _store(conn, p.file_id, p.name, p.at)
-            finally:
+                outcome, summary, feedback = _store(conn, p.file_id, p.name, p.at, release=True)
+            except BaseException:
                 _unclaim(conn, p.file_id)
+                raise
+            finally:
                 pending.pop(0)
             _log_outcome(p.name, outcome)
             if out_dir is not None:
@@ -356,27 +401,29 @@ def _run_batch(
             outcomes[p.file_id] = outcome
             done(p.file_id)
 
+    files_per_batch, rows_per_batch = batch_files(), batch_rows()  # settings read once, not per file
     try:
         for file_id in dict.fromkeys(file_ids):
-            if not _claim(conn, file_id, wait):
+            claimed, current, sealed = _claim_and_fetch(conn, file_id, wait=wait, force=force)
+            if not claimed:
                 busy.append(file_id)
                 continue
             try:
-                current = _existing_outcome(conn, file_id)
                 if current.status != "received" and not force:
                     outcomes[file_id] = current
                     done(file_id)
                     _unclaim(conn, file_id)
                     continue
                 key = key or pseudonym_key()  # no key, no processing: stop before touching anything
-                name, data = file_bytes(conn, file_id)
+                assert sealed is not None
+                name, data = current.file_name, unseal(sealed, key)
                 at, period_end = _read(name, data, key)
             except BaseException:
                 _unclaim(conn, file_id)
                 raise
             pending.append(_Pending(file_id, name, at, period_end))
             held_rows += len(at.parsed.frame) if at.parsed is not None else 0
-            if len(pending) >= batch_files() or held_rows >= batch_rows():
+            if len(pending) >= files_per_batch or held_rows >= rows_per_batch:
                 flush()
                 held_rows = 0
         flush()
@@ -400,9 +447,13 @@ def _log_outcome(name: str, outcome: FileOutcome) -> None:
 
 
 def _store(
-    conn: psycopg.Connection, file_id: int, name: str, at: _Attempt
+    conn: psycopg.Connection, file_id: int, name: str, at: _Attempt, *, release: bool = False
 ) -> tuple[FileOutcome, FeedbackSummary, bytes]:
-    """Write one attempt's outcome in one transaction: rows, problems, skipped rows, status, feedback."""
+    """Write one attempt's outcome in one transaction: rows, problems, skipped rows, status, feedback.
+
+    With `release`, the file's claim is released with the commit (same round trip); on an error
+    the caller releases it.
+    """
     rn, source, parsed, report, problems, rejection = at.rn, at.source, at.parsed, at.report, at.problems, at.rejection
     # a rejected file is not read as a return: none of its rows count as read
     accepted = rejection is None and parsed is not None
@@ -413,9 +464,13 @@ def _store(
     # Statements whose answers are not needed are sent in pipelines (one round trip per group,
     # in order, an error still aborting the transaction): on a busy machine each round trip
     # to the server costs more than the statement. COPY cannot run in a pipeline, so the groups
-    # sit around the COPYs.
-    with conn.transaction():
+    # sit around the COPY of the rows. The transaction is opened and ended by statements inside
+    # those groups (BEGIN with the locks, COMMIT with the feedback and the claim's release), not
+    # by a round trip of its own each; any error rolls it back (`_rollback`).
+    small = insertable(problems, skipped, report.outcomes if report is not None else ())
+    try:
         with conn.pipeline():
+            conn.execute("begin")
             if accepted and rn is not None:  # the return's lock first, then the row: apply_supersession's order
                 return_lock(conn, rn.source, rn.unit_code, rn.period_code)
             conn.execute("select 1 from registry.files where file_id = %s for update", (file_id,))
@@ -425,16 +480,24 @@ def _store(
             row_numbers = parsed.frame["row_number"].tolist()
             keep = [i for i, n in enumerate(row_numbers) if n not in quarantined]
             loaded = copy_raw(conn, file_id, parsed, source, keep)
-            write_problems(conn, file_id, problems, parsed)
-            write_skipped(conn, file_id, skipped)
-            write_validation(conn, file_id, report)
             status = "loaded"
         else:
             loaded = 0
             status = "rejected"
+
+        def write_audit() -> None:
+            if accepted:
+                assert parsed is not None and report is not None
+                write_problems(conn, file_id, problems, parsed)
+                write_skipped(conn, file_id, skipped)
             if report is not None:
                 write_validation(conn, file_id, report)
-        with conn.pipeline():  # status, supersession and the final read: one round trip
+
+        if not small:  # some of them COPY: before the pipeline
+            write_audit()
+        with conn.pipeline():  # audit rows, status, supersession and the final read: one round trip
+            if small:
+                write_audit()
             conn.execute(
                 """
                 update registry.files set source = %s, unit_code = %s, period_code = %s, version = %s,
@@ -486,11 +549,25 @@ def _store(
             rows_skipped=outcome.rows_skipped,
         )
         feedback = build_feedback(summary, problems, skipped)
-        conn.execute(
-            "insert into audit.feedback_files (file_id, file_name, kind, content, sha256) values (%s, %s, %s, %s, %s)",
-            (file_id, feedback_file_name(name), feedback_kind(summary, problems), feedback, sha256_of(feedback)),
-        )
+        with conn.pipeline():  # the feedback, the commit and the claim's release: one round trip
+            conn.execute(
+                "insert into audit.feedback_files (file_id, file_name, kind, content, sha256)"
+                " values (%s, %s, %s, %s, %s)",
+                (file_id, feedback_file_name(name), feedback_kind(summary, problems), feedback, sha256_of(feedback)),
+            )
+            conn.execute("commit")
+            if release:
+                conn.execute("select pg_advisory_unlock(%s, %s)", _claim_key(file_id))
+    except BaseException:
+        _rollback(conn)
+        raise
     return outcome, summary, feedback
+
+
+def _rollback(conn: psycopg.Connection) -> None:
+    """End a failed `_store`'s transaction (nothing of it stays); a lost connection has ended it already."""
+    with contextlib.suppress(psycopg.Error):
+        conn.rollback()
 
 
 def export_file(out_dir: Path, name: str, summary: FeedbackSummary, feedback: bytes) -> None:
