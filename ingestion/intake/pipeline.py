@@ -52,7 +52,7 @@ from ingestion.intake.load import (
 from ingestion.intake.parse import ParsedReturn
 from ingestion.intake.problems import Code, Rejection, RowProblem
 from ingestion.intake.pseudonym import pseudonym_key
-from ingestion.intake.readers.isolated import ReadResult, shared_reader
+from ingestion.intake.readers.isolated import IsolatedReader, ReadResult, shared_reader
 from ingestion.intake.readers.limits import ReaderLimits
 from ingestion.intake.registry import (
     Registration,
@@ -224,19 +224,49 @@ class _Attempt:
     rejection: Rejection | None = None
 
 
-def _read(name: str, data: bytes, key: bytes) -> tuple[_Attempt, dt.date | None]:
-    """Identify, read (in the isolated child), check the title; a bad file ends as a rejection."""
+@dataclass
+class _Reading:
+    """A claimed file handed to the reader child (`submitted`) or refused by its name; its answer not yet taken."""
+
+    file_id: int
+    name: str
+    at: _Attempt
+    period_end: dt.date | None
+    reader: IsolatedReader | None  # None: nothing to read (the name was refused)
+
+    def ready(self) -> bool:
+        return self.reader is None or self.reader.ready()
+
+
+def _start_read(file_id: int, name: str, data: bytes, key: bytes) -> _Reading:
+    """Identify the file and hand it to the isolated child without waiting: the caller stores the
+    files read before while the child reads this one. A bad name ends as a rejection, unread."""
     at = _Attempt()
     try:
         at.rn, at.source, period = _identify(name)
-        read = shared_reader().read(data, at.rn.extension, at.source.code, key)
+    except Rejection as exc:
+        at.rejection = exc
+        return _Reading(file_id, name, at, None, None)
+    reader = shared_reader()
+    reader.submit(data, at.rn.extension, at.source.code, key)
+    return _Reading(file_id, name, at, period.end_date, reader)
+
+
+def _finish_read(r: _Reading) -> _Pending:
+    """Take the child's answer (waiting if need be) and check the title; a bad file ends as a rejection."""
+    at = r.at
+    if r.reader is None:
+        return _Pending(r.file_id, r.name, at, None)
+    assert at.rn is not None
+    try:
+        read = r.reader.collect()
         _check_title(read, at.rn)
-        at.parsed = read.parsed
-        return at, period.end_date
     except Rejection as exc:
         at.rejection = exc
         at.problems = []
-        return at, None
+        return _Pending(r.file_id, r.name, at, None)
+    at.parsed = read.parsed
+    return _Pending(r.file_id, r.name, at, r.period_end)
 
 
 def _conclude(at: _Attempt, report: ValidationReport) -> None:
@@ -374,63 +404,132 @@ def _run_batch(
 
     Reading stops to validate and store what it holds every `PCTN_INTAKE_BATCH_FILES`
     files or `PCTN_INTAKE_BATCH_ROWS` rows, so memory stays bounded whatever the batch.
+    The reader child reads the next files while a batch is stored (`_BatchRun`).
     """
-    outcomes: dict[int, FileOutcome] = {}
-    busy: list[int] = []
-    pending: list[_Pending] = []
-    key: bytes | None = None
-    held_rows = 0
+    run = _BatchRun(conn, file_ids, out_dir, force=force, wait=wait, done=done)
+    run.run()
+    return [run.outcomes[f] for f in dict.fromkeys(file_ids) if f in run.outcomes], run.busy
 
-    def flush() -> None:
-        readable = [p for p in pending if p.at.rejection is None and p.at.parsed is not None]
+
+class _BatchRun:
+    """One `_run_batch`: the files in order, the one the reader child holds, those read and waiting.
+
+    The child is kept busy: as soon as it answers for one file it is given the next (claimed
+    first), and while a batch is stored one file at a time, each answer that is ready is taken
+    (`ahead`, at most one batch of files and rows) and the next file handed over. So the reading
+    of batch k+1 overlaps the storing of batch k; files are still validated and stored in the
+    order given. Every file claimed is stored or unclaimed, whatever stops the run.
+    """
+
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        file_ids: list[int],
+        out_dir: Path | None,
+        *,
+        force: bool,
+        wait: bool,
+        done: Callable[[int], None],
+    ) -> None:
+        self.conn, self.out_dir, self.force, self.wait, self.done = conn, out_dir, force, wait, done
+        self.files = iter(dict.fromkeys(file_ids))
+        self.outcomes: dict[int, FileOutcome] = {}
+        self.busy: list[int] = []
+        self.pending: list[_Pending] = []  # read, waiting for their batch's validation and store
+        self.ahead: list[_Pending] = []  # read while a batch was being stored: the next batch's first files
+        self.reading: _Reading | None = None  # the file the reader child holds now
+        self.key: bytes | None = None
+        self.files_per_batch, self.rows_per_batch = batch_files(), batch_rows()  # read once, not per file
+
+    def run(self) -> None:
+        try:
+            self.start_next()
+            held_rows = 0
+            while self.ahead or self.reading is not None:
+                self.pending.append(self.ahead.pop(0) if self.ahead else self.take())
+                held_rows += _rows_of(self.pending[-1:])
+                if len(self.pending) >= self.files_per_batch or held_rows >= self.rows_per_batch:
+                    self.flush()
+                    held_rows = 0
+            self.flush()
+        finally:  # an error stopped the batch: the files not stored stay `received` for a retry
+            for p in self.pending + self.ahead:
+                _unclaim(self.conn, p.file_id)
+            if self.reading is not None:
+                if self.reading.reader is not None:
+                    self.reading.reader.abandon()
+                _unclaim(self.conn, self.reading.file_id)
+
+    def start_next(self) -> None:
+        """Claim the next file that needs processing and hand it to the reader (not waiting for it)."""
+        while self.reading is None:
+            file_id = next(self.files, None)
+            if file_id is None:
+                return
+            claimed, current, sealed = _claim_and_fetch(self.conn, file_id, wait=self.wait, force=self.force)
+            if not claimed:
+                self.busy.append(file_id)
+                continue
+            try:
+                if current.status != "received" and not self.force:
+                    self.outcomes[file_id] = current
+                    self.done(file_id)
+                    _unclaim(self.conn, file_id)
+                    continue
+                self.key = self.key or pseudonym_key()  # no key, no processing: stop before touching anything
+                assert sealed is not None
+                self.reading = _start_read(file_id, current.file_name, unseal(sealed, self.key), self.key)
+            except BaseException:
+                _unclaim(self.conn, file_id)
+                raise
+
+    def take(self) -> _Pending:
+        """The reader's answer for the file it holds; the next file goes to the reader at once."""
+        assert self.reading is not None
+        r, self.reading = self.reading, None
+        try:
+            p = _finish_read(r)
+        except BaseException:
+            _unclaim(self.conn, r.file_id)
+            raise
+        self.start_next()
+        return p
+
+    def flush(self) -> None:
+        """Validate the pending files together, then store them one by one, reading ahead meanwhile."""
+        readable = [p for p in self.pending if p.at.rejection is None and p.at.parsed is not None]
         items = [BatchItem(p.at.parsed.frame, p.at.source, p.period_end, p.at.parsed.written) for p in readable]  # type: ignore[arg-type, union-attr]
         for p, report in zip(readable, validate_batch(items), strict=True):
             _conclude(p.at, report)
-        while pending:
-            p = pending[0]
+        ahead_rows = _rows_of(self.ahead)
+        while self.pending:
+            p = self.pending[0]
             try:
-                outcome, summary, feedback = _store(conn, p.file_id, p.name, p.at, release=True)
+                outcome, summary, feedback = _store(self.conn, p.file_id, p.name, p.at, release=True)
             except BaseException:
-                _unclaim(conn, p.file_id)
+                _unclaim(self.conn, p.file_id)
                 raise
             finally:
-                pending.pop(0)
+                self.pending.pop(0)
             _log_outcome(p.name, outcome)
-            if out_dir is not None:
-                export_file(out_dir, p.name, summary, feedback)
-            outcomes[p.file_id] = outcome
-            done(p.file_id)
+            if self.out_dir is not None:
+                export_file(self.out_dir, p.name, summary, feedback)
+            self.outcomes[p.file_id] = outcome
+            self.done(p.file_id)
+            # the child read the next file while this one was stored: take it, hand it the one after
+            # (at most a batch ahead, so memory stays within two batches)
+            if (
+                self.reading is not None
+                and self.reading.ready()
+                and len(self.ahead) < self.files_per_batch
+                and ahead_rows < self.rows_per_batch
+            ):
+                self.ahead.append(self.take())
+                ahead_rows += _rows_of(self.ahead[-1:])
 
-    files_per_batch, rows_per_batch = batch_files(), batch_rows()  # settings read once, not per file
-    try:
-        for file_id in dict.fromkeys(file_ids):
-            claimed, current, sealed = _claim_and_fetch(conn, file_id, wait=wait, force=force)
-            if not claimed:
-                busy.append(file_id)
-                continue
-            try:
-                if current.status != "received" and not force:
-                    outcomes[file_id] = current
-                    done(file_id)
-                    _unclaim(conn, file_id)
-                    continue
-                key = key or pseudonym_key()  # no key, no processing: stop before touching anything
-                assert sealed is not None
-                name, data = current.file_name, unseal(sealed, key)
-                at, period_end = _read(name, data, key)
-            except BaseException:
-                _unclaim(conn, file_id)
-                raise
-            pending.append(_Pending(file_id, name, at, period_end))
-            held_rows += len(at.parsed.frame) if at.parsed is not None else 0
-            if len(pending) >= files_per_batch or held_rows >= rows_per_batch:
-                flush()
-                held_rows = 0
-        flush()
-    finally:
-        for p in pending:  # an error stopped the batch: the files not stored stay `received` for a retry
-            _unclaim(conn, p.file_id)
-    return [outcomes[f] for f in dict.fromkeys(file_ids) if f in outcomes], busy
+
+def _rows_of(held: list[_Pending]) -> int:
+    return sum(len(p.at.parsed.frame) for p in held if p.at.parsed is not None)
 
 
 def _log_outcome(name: str, outcome: FileOutcome) -> None:
