@@ -37,6 +37,30 @@ def _py(value: Any) -> Any:
 
 
 COPY_CHUNK_ROWS = 100_000
+# Up to this many rows, quarantine, skipped-row and validation-result rows are INSERTed
+# (`executemany`, which may run in the caller's pipeline: no round trip of its own) rather
+# than COPYed (two round trips, and never in a pipeline). Most files have a few of each; a
+# bad large file keeps COPY's speed.
+INSERT_MAX_ROWS = 200
+
+
+def insertable(*rows: Sequence[object]) -> bool:
+    """Whether `write_problems`, `write_skipped` and `write_validation` on these rows all INSERT, so
+    the caller may send them in a pipeline (COPY cannot run in one)."""
+    return all(len(r) <= INSERT_MAX_ROWS for r in rows)
+
+
+def _write_rows(conn: psycopg.Connection, table: str, columns: str, rows: Sequence[Sequence[object]]) -> None:
+    """The rows into `table`: one `executemany` when few (pipeline-safe), else COPY."""
+    if not rows:
+        return
+    if len(rows) <= INSERT_MAX_ROWS:
+        marks = ", ".join(["%s"] * len(rows[0]))
+        conn.cursor().executemany(f"insert into {table} ({columns}) values ({marks})", rows)
+        return
+    with conn.cursor().copy(f"copy {table} ({columns}) from stdin") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _array_literal(values: list[str] | None) -> str | None:
@@ -105,35 +129,41 @@ def write_problems(
     if parsed is not None:
         index_of = {n: i for i, n in enumerate(parsed.frame["row_number"].tolist())}
         columns = {name: parsed.frame[name].tolist() for name in parsed.frame.columns}
-    with conn.cursor().copy(
-        "copy audit.quarantine (file_id, row_number, column_name, value, rule, severity,"
-        " reason_vi, reason_en, row_data) from stdin"
-    ) as copy:
-        for p in problems:
-            known = parsed is not None and p.row_number in index_of
-            data = row_data(parsed, columns, index_of[p.row_number]) if known and parsed is not None else None
-            copy.write_row(
-                (
-                    file_id,
-                    p.row_number,
-                    p.column,
-                    p.value,
-                    p.rule,
-                    p.severity,
-                    p.reason_vi,
-                    p.reason_en,
-                    Jsonb(data) if data is not None else None,
-                )
+    rows = []
+    for p in problems:
+        known = parsed is not None and p.row_number in index_of
+        data = row_data(parsed, columns, index_of[p.row_number]) if known and parsed is not None else None
+        rows.append(
+            (
+                file_id,
+                p.row_number,
+                p.column,
+                p.value,
+                p.rule,
+                p.severity,
+                p.reason_vi,
+                p.reason_en,
+                Jsonb(data) if data is not None else None,
             )
+        )
+    _write_rows(
+        conn,
+        "audit.quarantine",
+        "file_id, row_number, column_name, value, rule, severity, reason_vi, reason_en, row_data",
+        rows,
+    )
 
 
 def write_skipped(conn: psycopg.Connection, file_id: int, skipped: Sequence[SkippedRow]) -> None:
     """Rows below the header that are not records, with their kind and text (nothing is dropped)."""
     if not skipped:
         return
-    with conn.cursor().copy("copy audit.skipped_rows (file_id, row_number, kind, text) from stdin") as copy:
-        for row in skipped:
-            copy.write_row((file_id, row.row_number, row.kind, row.text))
+    _write_rows(
+        conn,
+        "audit.skipped_rows",
+        "file_id, row_number, kind, text",
+        [(file_id, row.row_number, row.kind, row.text) for row in skipped],
+    )
 
 
 def write_validation(conn: psycopg.Connection, file_id: int, report: ValidationReport) -> None:
@@ -144,28 +174,30 @@ def write_validation(conn: psycopg.Connection, file_id: int, report: ValidationR
     )
     if not report.outcomes:
         return
-    # one COPY, not one INSERT per expectation: the same rows, without a statement each
-    with conn.cursor().copy(
-        "copy audit.validation_results (run_id, file_id, suite, expectation_type, rule, column_name,"
-        " severity, success, element_count, unexpected_count, unexpected_sample, run_at) from stdin"
-    ) as copy:
-        for o in report.outcomes:
-            copy.write_row(
-                (
-                    report.run_id,
-                    file_id,
-                    report.suite,
-                    o.expectation_type,
-                    o.rule,
-                    o.column,
-                    o.severity,
-                    o.success,
-                    o.element_count,
-                    o.unexpected_count,
-                    Jsonb(o.unexpected_sample),
-                    report.run_at,
-                )
+    # one statement (or COPY) for all the expectations, not one INSERT each
+    _write_rows(
+        conn,
+        "audit.validation_results",
+        "run_id, file_id, suite, expectation_type, rule, column_name, severity, success, element_count,"
+        " unexpected_count, unexpected_sample, run_at",
+        [
+            (
+                report.run_id,
+                file_id,
+                report.suite,
+                o.expectation_type,
+                o.rule,
+                o.column,
+                o.severity,
+                o.success,
+                o.element_count,
+                o.unexpected_count,
+                Jsonb(o.unexpected_sample),
+                report.run_at,
             )
+            for o in report.outcomes
+        ],
+    )
 
 
 def clear_file(conn: psycopg.Connection, file_id: int, source: Source | None) -> None:

@@ -41,22 +41,29 @@ from ingestion.intake.inbox import (
     record_not_read,
     survey_inbox,
 )
-from ingestion.intake.load import clear_file, copy_raw, write_problems, write_skipped, write_validation
+from ingestion.intake.load import (
+    clear_file,
+    copy_raw,
+    insertable,
+    write_problems,
+    write_skipped,
+    write_validation,
+)
 from ingestion.intake.parse import ParsedReturn
 from ingestion.intake.problems import Code, Rejection, RowProblem
 from ingestion.intake.pseudonym import pseudonym_key
-from ingestion.intake.readers.isolated import ReadResult, shared_reader
+from ingestion.intake.readers.isolated import IsolatedReader, ReadResult, shared_reader
 from ingestion.intake.readers.limits import ReaderLimits
 from ingestion.intake.registry import (
     Registration,
     apply_supersession,
-    file_bytes,
     is_processed,
     register_file,
     return_lock,
     sha256_of,
 )
 from ingestion.intake.schema import ensure_schema
+from ingestion.intake.sealing import unseal
 from ingestion.intake.validate import BatchItem, ValidationReport, validate_batch
 from ingestion.reference import ReportingPeriod, periods, units
 from ingestion.settings import settings
@@ -217,19 +224,49 @@ class _Attempt:
     rejection: Rejection | None = None
 
 
-def _read(name: str, data: bytes, key: bytes) -> tuple[_Attempt, dt.date | None]:
-    """Identify, read (in the isolated child), check the title; a bad file ends as a rejection."""
+@dataclass
+class _Reading:
+    """A claimed file handed to the reader child (`submitted`) or refused by its name; its answer not yet taken."""
+
+    file_id: int
+    name: str
+    at: _Attempt
+    period_end: dt.date | None
+    reader: IsolatedReader | None  # None: nothing to read (the name was refused)
+
+    def ready(self) -> bool:
+        return self.reader is None or self.reader.ready()
+
+
+def _start_read(file_id: int, name: str, data: bytes, key: bytes) -> _Reading:
+    """Identify the file and hand it to the isolated child without waiting: the caller stores the
+    files read before while the child reads this one. A bad name ends as a rejection, unread."""
     at = _Attempt()
     try:
         at.rn, at.source, period = _identify(name)
-        read = shared_reader().read(data, at.rn.extension, at.source.code, key)
+    except Rejection as exc:
+        at.rejection = exc
+        return _Reading(file_id, name, at, None, None)
+    reader = shared_reader()
+    reader.submit(data, at.rn.extension, at.source.code, key)
+    return _Reading(file_id, name, at, period.end_date, reader)
+
+
+def _finish_read(r: _Reading) -> _Pending:
+    """Take the child's answer (waiting if need be) and check the title; a bad file ends as a rejection."""
+    at = r.at
+    if r.reader is None:
+        return _Pending(r.file_id, r.name, at, None)
+    assert at.rn is not None
+    try:
+        read = r.reader.collect()
         _check_title(read, at.rn)
-        at.parsed = read.parsed
-        return at, period.end_date
     except Rejection as exc:
         at.rejection = exc
         at.problems = []
-        return at, None
+        return _Pending(r.file_id, r.name, at, None)
+    at.parsed = read.parsed
+    return _Pending(r.file_id, r.name, at, r.period_end)
 
 
 def _conclude(at: _Attempt, report: ValidationReport) -> None:
@@ -262,17 +299,53 @@ def batch_rows() -> int:
     return settings().intake_batch_rows
 
 
+def _claim_key(file_id: int) -> tuple[int, int]:
+    return (CLAIM_NAMESPACE, file_id % 2_147_483_647)
+
+
 def _claim(conn: psycopg.Connection, file_id: int, wait: bool) -> bool:
-    lock = (CLAIM_NAMESPACE, file_id % 2_147_483_647)
     if wait:
-        conn.execute("select pg_advisory_lock(%s, %s)", lock)
+        conn.execute("select pg_advisory_lock(%s, %s)", _claim_key(file_id))
         return True
-    return bool(conn.execute("select pg_try_advisory_lock(%s, %s)", lock).fetchone()[0])  # type: ignore[index]
+    return bool(conn.execute("select pg_try_advisory_lock(%s, %s)", _claim_key(file_id)).fetchone()[0])  # type: ignore[index]
 
 
 def _unclaim(conn: psycopg.Connection, file_id: int) -> None:
     with contextlib.suppress(psycopg.Error):  # a lost connection has released the claim already
-        conn.execute("select pg_advisory_unlock(%s, %s)", (CLAIM_NAMESPACE, file_id % 2_147_483_647))
+        conn.execute("select pg_advisory_unlock(%s, %s)", _claim_key(file_id))
+
+
+def _claim_and_fetch(
+    conn: psycopg.Connection, file_id: int, *, wait: bool, force: bool
+) -> tuple[bool, FileOutcome, bytes | None]:
+    """Claim the file, then read its outcome and (if it is still to process) its sealed bytes: one round trip.
+
+    The reads are statements after the claim's in one pipeline, each with its own snapshot,
+    so they see what an intake that held the claim before committed. Returns (claimed, outcome
+    as stored, sealed bytes or None when the file is not claimed or needs no processing).
+    """
+    with conn.pipeline() as pipe:
+        if wait:
+            conn.execute("select pg_advisory_lock(%s, %s)", _claim_key(file_id))
+            claim = None
+        else:
+            claim = conn.execute("select pg_try_advisory_lock(%s, %s)", _claim_key(file_id))
+        known = conn.execute(f"select {_OUTCOME_COLUMNS} from registry.files where file_id = %s", (file_id,))
+        content = conn.execute(
+            "select c.content from registry.files f join registry.file_contents c using (sha256)"
+            " where f.file_id = %s and (f.status = 'received' or %s)",
+            (file_id, force),
+        )
+        pipe.sync()
+        claimed = claim is None or bool(claim.fetchone()[0])  # type: ignore[index]
+        row = known.fetchone()
+        blob = content.fetchone()
+    if not claimed:
+        return False, FileOutcome(file_id, "", "received"), None
+    if row is None:
+        _unclaim(conn, file_id)
+        raise LookupError(f"file_id {file_id} is not registered")
+    return True, FileOutcome(*row), bytes(blob[0]) if blob is not None else None
 
 
 @dataclass
@@ -331,59 +404,132 @@ def _run_batch(
 
     Reading stops to validate and store what it holds every `PCTN_INTAKE_BATCH_FILES`
     files or `PCTN_INTAKE_BATCH_ROWS` rows, so memory stays bounded whatever the batch.
+    The reader child reads the next files while a batch is stored (`_BatchRun`).
     """
-    outcomes: dict[int, FileOutcome] = {}
-    busy: list[int] = []
-    pending: list[_Pending] = []
-    key: bytes | None = None
-    held_rows = 0
+    run = _BatchRun(conn, file_ids, out_dir, force=force, wait=wait, done=done)
+    run.run()
+    return [run.outcomes[f] for f in dict.fromkeys(file_ids) if f in run.outcomes], run.busy
 
-    def flush() -> None:
-        readable = [p for p in pending if p.at.rejection is None and p.at.parsed is not None]
+
+class _BatchRun:
+    """One `_run_batch`: the files in order, the one the reader child holds, those read and waiting.
+
+    The child is kept busy: as soon as it answers for one file it is given the next (claimed
+    first), and while a batch is stored one file at a time, each answer that is ready is taken
+    (`ahead`, at most one batch of files and rows) and the next file handed over. So the reading
+    of batch k+1 overlaps the storing of batch k; files are still validated and stored in the
+    order given. Every file claimed is stored or unclaimed, whatever stops the run.
+    """
+
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        file_ids: list[int],
+        out_dir: Path | None,
+        *,
+        force: bool,
+        wait: bool,
+        done: Callable[[int], None],
+    ) -> None:
+        self.conn, self.out_dir, self.force, self.wait, self.done = conn, out_dir, force, wait, done
+        self.files = iter(dict.fromkeys(file_ids))
+        self.outcomes: dict[int, FileOutcome] = {}
+        self.busy: list[int] = []
+        self.pending: list[_Pending] = []  # read, waiting for their batch's validation and store
+        self.ahead: list[_Pending] = []  # read while a batch was being stored: the next batch's first files
+        self.reading: _Reading | None = None  # the file the reader child holds now
+        self.key: bytes | None = None
+        self.files_per_batch, self.rows_per_batch = batch_files(), batch_rows()  # read once, not per file
+
+    def run(self) -> None:
+        try:
+            self.start_next()
+            held_rows = 0
+            while self.ahead or self.reading is not None:
+                self.pending.append(self.ahead.pop(0) if self.ahead else self.take())
+                held_rows += _rows_of(self.pending[-1:])
+                if len(self.pending) >= self.files_per_batch or held_rows >= self.rows_per_batch:
+                    self.flush()
+                    held_rows = 0
+            self.flush()
+        finally:  # an error stopped the batch: the files not stored stay `received` for a retry
+            for p in self.pending + self.ahead:
+                _unclaim(self.conn, p.file_id)
+            if self.reading is not None:
+                if self.reading.reader is not None:
+                    self.reading.reader.abandon()
+                _unclaim(self.conn, self.reading.file_id)
+
+    def start_next(self) -> None:
+        """Claim the next file that needs processing and hand it to the reader (not waiting for it)."""
+        while self.reading is None:
+            file_id = next(self.files, None)
+            if file_id is None:
+                return
+            claimed, current, sealed = _claim_and_fetch(self.conn, file_id, wait=self.wait, force=self.force)
+            if not claimed:
+                self.busy.append(file_id)
+                continue
+            try:
+                if current.status != "received" and not self.force:
+                    self.outcomes[file_id] = current
+                    self.done(file_id)
+                    _unclaim(self.conn, file_id)
+                    continue
+                self.key = self.key or pseudonym_key()  # no key, no processing: stop before touching anything
+                assert sealed is not None
+                self.reading = _start_read(file_id, current.file_name, unseal(sealed, self.key), self.key)
+            except BaseException:
+                _unclaim(self.conn, file_id)
+                raise
+
+    def take(self) -> _Pending:
+        """The reader's answer for the file it holds; the next file goes to the reader at once."""
+        assert self.reading is not None
+        r, self.reading = self.reading, None
+        try:
+            p = _finish_read(r)
+        except BaseException:
+            _unclaim(self.conn, r.file_id)
+            raise
+        self.start_next()
+        return p
+
+    def flush(self) -> None:
+        """Validate the pending files together, then store them one by one, reading ahead meanwhile."""
+        readable = [p for p in self.pending if p.at.rejection is None and p.at.parsed is not None]
         items = [BatchItem(p.at.parsed.frame, p.at.source, p.period_end, p.at.parsed.written) for p in readable]  # type: ignore[arg-type, union-attr]
         for p, report in zip(readable, validate_batch(items), strict=True):
             _conclude(p.at, report)
-        while pending:
-            p = pending[0]
+        ahead_rows = _rows_of(self.ahead)
+        while self.pending:
+            p = self.pending[0]
             try:
-                outcome, summary, feedback = _store(conn, p.file_id, p.name, p.at)
-            finally:
-                _unclaim(conn, p.file_id)
-                pending.pop(0)
-            _log_outcome(p.name, outcome)
-            if out_dir is not None:
-                export_file(out_dir, p.name, summary, feedback)
-            outcomes[p.file_id] = outcome
-            done(p.file_id)
-
-    try:
-        for file_id in dict.fromkeys(file_ids):
-            if not _claim(conn, file_id, wait):
-                busy.append(file_id)
-                continue
-            try:
-                current = _existing_outcome(conn, file_id)
-                if current.status != "received" and not force:
-                    outcomes[file_id] = current
-                    done(file_id)
-                    _unclaim(conn, file_id)
-                    continue
-                key = key or pseudonym_key()  # no key, no processing: stop before touching anything
-                name, data = file_bytes(conn, file_id)
-                at, period_end = _read(name, data, key)
+                outcome, summary, feedback = _store(self.conn, p.file_id, p.name, p.at, release=True)
             except BaseException:
-                _unclaim(conn, file_id)
+                _unclaim(self.conn, p.file_id)
                 raise
-            pending.append(_Pending(file_id, name, at, period_end))
-            held_rows += len(at.parsed.frame) if at.parsed is not None else 0
-            if len(pending) >= batch_files() or held_rows >= batch_rows():
-                flush()
-                held_rows = 0
-        flush()
-    finally:
-        for p in pending:  # an error stopped the batch: the files not stored stay `received` for a retry
-            _unclaim(conn, p.file_id)
-    return [outcomes[f] for f in dict.fromkeys(file_ids) if f in outcomes], busy
+            finally:
+                self.pending.pop(0)
+            _log_outcome(p.name, outcome)
+            if self.out_dir is not None:
+                export_file(self.out_dir, p.name, summary, feedback)
+            self.outcomes[p.file_id] = outcome
+            self.done(p.file_id)
+            # the child read the next file while this one was stored: take it, hand it the one after
+            # (at most a batch ahead, so memory stays within two batches)
+            if (
+                self.reading is not None
+                and self.reading.ready()
+                and len(self.ahead) < self.files_per_batch
+                and ahead_rows < self.rows_per_batch
+            ):
+                self.ahead.append(self.take())
+                ahead_rows += _rows_of(self.ahead[-1:])
+
+
+def _rows_of(held: list[_Pending]) -> int:
+    return sum(len(p.at.parsed.frame) for p in held if p.at.parsed is not None)
 
 
 def _log_outcome(name: str, outcome: FileOutcome) -> None:
@@ -400,9 +546,13 @@ def _log_outcome(name: str, outcome: FileOutcome) -> None:
 
 
 def _store(
-    conn: psycopg.Connection, file_id: int, name: str, at: _Attempt
+    conn: psycopg.Connection, file_id: int, name: str, at: _Attempt, *, release: bool = False
 ) -> tuple[FileOutcome, FeedbackSummary, bytes]:
-    """Write one attempt's outcome in one transaction: rows, problems, skipped rows, status, feedback."""
+    """Write one attempt's outcome in one transaction: rows, problems, skipped rows, status, feedback.
+
+    With `release`, the file's claim is released with the commit (same round trip); on an error
+    the caller releases it.
+    """
     rn, source, parsed, report, problems, rejection = at.rn, at.source, at.parsed, at.report, at.problems, at.rejection
     # a rejected file is not read as a return: none of its rows count as read
     accepted = rejection is None and parsed is not None
@@ -413,9 +563,13 @@ def _store(
     # Statements whose answers are not needed are sent in pipelines (one round trip per group,
     # in order, an error still aborting the transaction): on a busy machine each round trip
     # to the server costs more than the statement. COPY cannot run in a pipeline, so the groups
-    # sit around the COPYs.
-    with conn.transaction():
+    # sit around the COPY of the rows. The transaction is opened and ended by statements inside
+    # those groups (BEGIN with the locks, COMMIT with the feedback and the claim's release), not
+    # by a round trip of its own each; any error rolls it back (`_rollback`).
+    small = insertable(problems, skipped, report.outcomes if report is not None else ())
+    try:
         with conn.pipeline():
+            conn.execute("begin")
             if accepted and rn is not None:  # the return's lock first, then the row: apply_supersession's order
                 return_lock(conn, rn.source, rn.unit_code, rn.period_code)
             conn.execute("select 1 from registry.files where file_id = %s for update", (file_id,))
@@ -425,16 +579,24 @@ def _store(
             row_numbers = parsed.frame["row_number"].tolist()
             keep = [i for i, n in enumerate(row_numbers) if n not in quarantined]
             loaded = copy_raw(conn, file_id, parsed, source, keep)
-            write_problems(conn, file_id, problems, parsed)
-            write_skipped(conn, file_id, skipped)
-            write_validation(conn, file_id, report)
             status = "loaded"
         else:
             loaded = 0
             status = "rejected"
+
+        def write_audit() -> None:
+            if accepted:
+                assert parsed is not None and report is not None
+                write_problems(conn, file_id, problems, parsed)
+                write_skipped(conn, file_id, skipped)
             if report is not None:
                 write_validation(conn, file_id, report)
-        with conn.pipeline():  # status, supersession and the final read: one round trip
+
+        if not small:  # some of them COPY: before the pipeline
+            write_audit()
+        with conn.pipeline():  # audit rows, status, supersession and the final read: one round trip
+            if small:
+                write_audit()
             conn.execute(
                 """
                 update registry.files set source = %s, unit_code = %s, period_code = %s, version = %s,
@@ -486,11 +648,25 @@ def _store(
             rows_skipped=outcome.rows_skipped,
         )
         feedback = build_feedback(summary, problems, skipped)
-        conn.execute(
-            "insert into audit.feedback_files (file_id, file_name, kind, content, sha256) values (%s, %s, %s, %s, %s)",
-            (file_id, feedback_file_name(name), feedback_kind(summary, problems), feedback, sha256_of(feedback)),
-        )
+        with conn.pipeline():  # the feedback, the commit and the claim's release: one round trip
+            conn.execute(
+                "insert into audit.feedback_files (file_id, file_name, kind, content, sha256)"
+                " values (%s, %s, %s, %s, %s)",
+                (file_id, feedback_file_name(name), feedback_kind(summary, problems), feedback, sha256_of(feedback)),
+            )
+            conn.execute("commit")
+            if release:
+                conn.execute("select pg_advisory_unlock(%s, %s)", _claim_key(file_id))
+    except BaseException:
+        _rollback(conn)
+        raise
     return outcome, summary, feedback
+
+
+def _rollback(conn: psycopg.Connection) -> None:
+    """End a failed `_store`'s transaction (nothing of it stays); a lost connection has ended it already."""
+    with contextlib.suppress(psycopg.Error):
+        conn.rollback()
 
 
 def export_file(out_dir: Path, name: str, summary: FeedbackSummary, feedback: bytes) -> None:

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 
 from ingestion.intake.pipeline import final_outcomes, process_file, run_intake
+from ingestion.intake.schema import ensure_schema
 from tests.conftest import SAMPLES
 
 # one return with rows of every kind: quarantined, flagged, skipped below the header
@@ -100,3 +101,60 @@ def test_outcomes_read_together_come_in_the_order_asked(warehouse_url, conn, tmp
     assert final_outcomes(conn, ids) == outcomes
     with pytest.raises(LookupError, match="not registered"):
         final_outcomes(conn, [*ids, 10**12])
+
+
+def test_rows_inserted_in_the_pipeline_equal_rows_copied(fresh_warehouse_url, tmp_path: Path, monkeypatch) -> None:
+    """Quarantine, skipped-row and result rows go by INSERT in the store's pipeline when few, by COPY when
+    many (`load.INSERT_MAX_ROWS`): both ways store the same rows."""
+    from ingestion.intake import load
+
+    warehouse_url = fresh_warehouse_url
+    conn = psycopg.connect(warehouse_url, autocommit=True)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(SAMPLES / SAMPLE, inbox / SAMPLE)
+    monkeypatch.setattr(load, "INSERT_MAX_ROWS", 0)  # every audit row by COPY
+    (first,) = run_intake(warehouse_url, inbox, tmp_path / "out", workers=1)
+    copied = _content(conn, first.file_id)
+    assert copied["quarantine"] and copied["skipped"] and copied["results"]
+    monkeypatch.setattr(load, "INSERT_MAX_ROWS", 10**6)  # every audit row by INSERT, in the pipeline
+    again = process_file(conn, first.file_id, tmp_path / "out2", force=True)
+    assert again.rows_quarantined == first.rows_quarantined
+    assert _content(conn, first.file_id) == copied
+    conn.close()
+
+
+def test_a_store_that_fails_leaves_nothing_and_releases_the_claim(fresh_warehouse_url, tmp_path: Path) -> None:
+    """`_store` opens and ends its transaction in its pipelines: a failure mid-way (here a real error
+    raised by the server during the COPY) rolls all of it back, leaves the file `received`, the
+    connection idle and the file's claim released, so the same connection processes it next."""
+    from ingestion.intake.registry import register_file
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(SAMPLES / SAMPLE, inbox / SAMPLE)
+    with psycopg.connect(fresh_warehouse_url, autocommit=True) as conn:
+        ensure_schema(conn)
+        file_id = register_file(conn, inbox / SAMPLE, SAMPLE).file_id
+        conn.execute(
+            "create function public.fail_copy() returns trigger language plpgsql as"
+            " $$ begin raise exception 'disk full (test)'; end $$"
+        )
+        conn.execute(
+            "create trigger fail_copy before insert on raw.dieutra_cases"
+            " for each row execute function public.fail_copy()"
+        )
+        with pytest.raises(psycopg.errors.RaiseException, match="disk full"):
+            process_file(conn, file_id, tmp_path / "out", wait=False)
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        held = conn.execute("select count(*) from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()")
+        assert held.fetchone() == (0,)
+        assert conn.execute("select status from registry.files where file_id = %s", (file_id,)).fetchone() == (
+            "received",
+        )
+        assert all(n == 0 for n in _rows(conn, file_id).values())
+        conn.execute("drop trigger fail_copy on raw.dieutra_cases")
+        assert process_file(conn, file_id, tmp_path / "out", wait=False).status == "loaded"
+        assert held.execute(
+            "select count(*) from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()"
+        ).fetchone() == (0,)

@@ -93,6 +93,9 @@ class IsolatedReader:
         self._files = 0
         self.last_peak_rss_kb = 0
         self.peaks_kb: list[int] = []  # peak RSS of the child after each file, for tests and benchmarks
+        self._request: tuple[bytes, str, str, bytes] | None = None  # the file submitted, not yet collected
+        self._deadline = 0.0
+        self._write_error: OSError | None = None
 
     # -- child lifecycle ---------------------------------------------------------------
     def _start(self) -> subprocess.Popen[bytes]:
@@ -160,16 +163,53 @@ class IsolatedReader:
     # -- one file -------------------------------------------------------------------------
     def read(self, data: bytes, extension: str, source_code: str, key: bytes) -> ReadResult:
         """Read one file in the child; a crash, a hang or exhausted memory comes back as a `Rejection`."""
+        self.submit(data, extension, source_code, key)
+        return self.collect()
+
+    def submit(self, data: bytes, extension: str, source_code: str, key: bytes) -> None:
+        """Hand one file to the child and return at once: the caller works while the child reads.
+
+        One file at a time: `collect` must take its answer before the next `submit` (so
+        neither side can block the other on a full pipe). The timeout runs from here.
+        """
+        if self._request is not None:
+            raise RuntimeError("the reader already holds a file: collect it first")
+        self._request = (data, extension, source_code, key)
+        self._deadline = time.monotonic() + self.limits.timeout_s
+        self._write_error = None
         if _mode() == "inprocess":
-            return read_and_parse(data, extension, source_code, key, self.limits)
+            return  # read at `collect`, in this process
         proc = self._proc if self._proc is not None and self._proc.poll() is None else self._start()
         request = pickle.dumps((data, extension, source_code, key, self.limits), protocol=pickle.HIGHEST_PROTOCOL)
-        deadline = time.monotonic() + self.limits.timeout_s
         try:
-            assert proc.stdin is not None and proc.stdout is not None
+            assert proc.stdin is not None
             proc.stdin.write(_HEADER.pack(len(request)) + request)
             proc.stdin.flush()
-            answer = self._receive(proc, deadline)
+        except (BrokenPipeError, ConnectionResetError, OSError) as exc:
+            self._write_error = exc  # the child died: `collect` reports it as the file's outcome
+
+    def ready(self) -> bool:
+        """Whether `collect` would not wait: the child has begun its answer (or is gone)."""
+        if self._request is None or _mode() == "inprocess" or self._write_error is not None:
+            return True
+        proc = self._proc
+        if proc is None or proc.stdout is None:
+            return True
+        readable, _, _ = select.select([proc.stdout.fileno()], [], [], 0)
+        return bool(readable)
+
+    def collect(self) -> ReadResult:
+        """The answer for the file `submit` handed over (waiting for it until its deadline)."""
+        if self._request is None:
+            raise RuntimeError("no file was submitted")
+        request, self._request = self._request, None
+        if _mode() == "inprocess":
+            return read_and_parse(*request, self.limits)
+        proc = self._proc
+        try:
+            if self._write_error is not None or proc is None:
+                raise EOFError
+            answer = self._receive(proc, self._deadline)
         except TimeoutError:
             self._kill()
             raise Rejection(
@@ -205,6 +245,14 @@ class IsolatedReader:
             f"The file cannot be read (reader error: {payload})",
         )
 
+    def abandon(self) -> None:
+        """Forget a submitted file whose answer will not be collected (the batch stopped): the child is
+        stopped, so its answer cannot be taken for the next file's."""
+        if self._request is not None:
+            self._request = None
+            if self._proc is not None:
+                self._kill()
+
     def _receive(self, proc: subprocess.Popen[bytes], deadline: float) -> tuple[str, Any, int]:
         assert proc.stdout is not None
         fd = proc.stdout.fileno()
@@ -217,10 +265,8 @@ def _read_exact(fd: int, size: int, deadline: float) -> bytes:
     chunks: list[bytes] = []
     remaining = size
     while remaining:
-        wait = deadline - time.monotonic()
-        if wait <= 0:
-            raise TimeoutError
-        ready, _, _ = select.select([fd], [], [], wait)
+        # an answer already there is taken even past the deadline: the caller was busy, not the child
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
         if not ready:
             raise TimeoutError
         chunk = os.read(fd, min(remaining, 1 << 20))
