@@ -13,7 +13,10 @@ benchmark calls it; `python -m bench.dbt_scale` runs it by hand:
         --url postgresql://postgres@127.0.0.1:5432/nat_bench
 
 Builds exclude unit tests (they test the SQL, not the data; the DAG leaves them out
-too); data tests run, as in production.
+too); data tests run, as in production. The builds share one target folder, which an
+untimed `dbt parse` fills first: dbt parses partially, as `python -m ingestion` (the
+project's own target), the national benchmark and the DAG's producer (cosmos keeps a
+partial-parse cache) do; a cold parse is not a cost production pays per build.
 """
 
 from __future__ import annotations
@@ -92,6 +95,18 @@ def _build(url: str, args: list[str], target: Path) -> dict[str, Any]:
         return pool.submit(_build_in_child, url, args, str(target)).result()
 
 
+def _parse_in_child(url: str, target: str) -> None:
+    from ingestion.platform.transform import run_dbt
+
+    run_dbt(url, ["parse"], target_path=Path(target), quiet=True)
+
+
+def _warm_parse(url: str, target: Path) -> None:
+    """Fill `target` with dbt's partial-parse state (not timed)."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        pool.submit(_parse_in_child, url, str(target)).result()
+
+
 def _intake(url: str, inbox: Path, out_dir: Path) -> dict[str, Any]:
     from ingestion.intake.pipeline import run_intake
 
@@ -131,13 +146,15 @@ def measure_builds(
     """
     work = work_dir or Path(os.environ.get("TMPDIR", "/tmp")) / f"dbt_scale_{os.getpid()}"
     work.mkdir(parents=True, exist_ok=True)
+    target = work / "target"
     out: dict[str, Any] = {"intake_first": _intake(url, inbox_first, work / "out")}
-    out["full"] = _build(url, BUILD_ARGS, work / "target_full")
+    _warm_parse(url, target)
+    out["full"] = _build(url, BUILD_ARGS, target)
     out["intake_added"] = _intake(url, inbox_added, work / "out")
-    out["incremental"] = _build(url, BUILD_ARGS, work / "target_incremental")
+    out["incremental"] = _build(url, BUILD_ARGS, target)
     out["incremental"] |= _state_rows(url)
     if measure_noop:
-        out["nothing_new"] = _build(url, BUILD_ARGS, work / "target_noop")
+        out["nothing_new"] = _build(url, BUILD_ARGS, target)
     out["ratio_incremental_to_full"] = round(out["incremental"]["seconds"] / out["full"]["seconds"], 3)
     out["load_average_1m"] = round(os.getloadavg()[0], 2)
     out["cpus"] = os.cpu_count()

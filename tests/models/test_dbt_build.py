@@ -698,3 +698,74 @@ def test_mart_primary_keys_have_meaningful_names_after_rebuilds(
         assert keys == {table: f"{table}_pkey" for table in keys}, f"build {build + 1}: {keys}"
         if build == 0:
             run_dbt(url, ["run", "--select", "marts"], target_path=tmp_path)
+
+
+def test_contract_constraints_are_enforced_by_the_database(built_warehouse: dict[str, object]) -> None:
+    """Every constraint a contracted model declares is on its table (they replace data tests).
+
+    dbt_project.yml: the intermediate and mart contracts are enforced, so PostgreSQL checks
+    every row as the table is built; a constraint missing from the table would be a test lost.
+    """
+    import json
+
+    manifest = json.loads((Path(str(built_warehouse["target"])) / "manifest.json").read_text())
+    models = [
+        n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["config"]["contract"]["enforced"]
+    ]
+    assert {n["schema"] for n in models} == {"intermediate", "marts"}
+    with psycopg.connect(str(built_warehouse["url"])) as conn:
+        for node in models:
+            table = f'"{node["schema"]}"."{node["alias"]}"'
+            not_null = {
+                r[0]
+                for r in conn.execute(
+                    "select attname from pg_attribute where attrelid = %s::regclass and attnum > 0 and attnotnull",
+                    (table,),
+                ).fetchall()
+            }
+            kinds = [
+                r[0] for r in conn.execute("select contype from pg_constraint where conrelid = %s::regclass", (table,))
+            ]
+            declared = [(c["type"], name) for name, col in node["columns"].items() for c in col["constraints"]]
+            declared += [(c["type"], None) for c in node["constraints"]]
+            for kind, column in declared:
+                if kind == "not_null":
+                    assert column in not_null, f"{table}.{column} is not NOT NULL"
+            assert kinds.count("p") == sum(k == "primary_key" for k, _ in declared), (table, kinds)
+            assert kinds.count("c") == sum(k == "check" for k, _ in declared), (table, kinds)
+            assert kinds.count("u") == sum(k == "unique" for k, _ in declared), (table, kinds)
+
+
+def test_state_table_built_before_its_contract_gets_its_constraints(
+    built_warehouse: dict[str, object], tmp_path: Path
+) -> None:
+    """An incremental table without the constraints (an older warehouse) gets them on its next build
+    (macro ensure_constraints), and a row that breaks one fails that build, as the data test it replaces did."""
+    from ingestion.platform.transform import DbtRunError
+
+    url = str(built_warehouse["url"])
+    table = "intermediate.int_dieutra_case_states"
+    catalog = (
+        "select (select count(*) from pg_attribute where attrelid = %(t)s::regclass and attnum > 0 and attnotnull),"
+        " (select string_agg(contype::text, '' order by contype) from pg_constraint where conrelid = %(t)s::regclass)"
+    )
+    with psycopg.connect(url, autocommit=True) as conn:
+        built = conn.execute(catalog, {"t": table}).fetchone()
+        assert built == (4, "cp"), built  # file_id, unit_code, period_code, record_key; key and status check
+        for (name,) in conn.execute("select conname from pg_constraint where conrelid = %s::regclass", (table,)):
+            conn.execute(f"alter table {table} drop constraint {name}")
+        for column in ("file_id", "unit_code", "period_code", "record_key"):
+            conn.execute(f"alter table {table} alter column {column} drop not null")
+        assert conn.execute(catalog, {"t": table}).fetchone() == (0, None)
+        conn.execute(f"insert into {table} select * from {table} limit 1")
+        conn.execute(f"update {table} set status = 'not_a_status' where ctid = (select max(ctid) from {table})")
+    select = ["run", "--select", "int_dieutra_case_states"]
+    try:
+        with pytest.raises(DbtRunError, match="int_dieutra_case_states"):
+            run_dbt(url, select, target_path=tmp_path)  # the duplicate breaks the key
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"delete from {table} where ctid = (select max(ctid) from {table})")
+    run_dbt(url, select, target_path=tmp_path)
+    with psycopg.connect(url) as conn:
+        assert conn.execute(catalog, {"t": table}).fetchone() == built
