@@ -13,7 +13,11 @@ The child is started with `subprocess` (not `multiprocessing`) because Celery's
 prefork workers are daemonic processes, which `multiprocessing` refuses to let
 have children. It stays up between files (pandas and calamine are imported once),
 and is replaced after a failure or when it has grown. Requests and answers are
-length-prefixed pickles over its stdin/stdout: both ends are this module.
+pickles streamed over its stdin/stdout (both ends are this module): `pickle.dump`
+writes to the pipe frame by frame and `pickle.load` reads them back, so neither
+side ever holds the whole pickle of a 1M-row return as one more copy next to the
+objects (about 0.25 GB on each side, issue 11). Each answer is followed by a second
+small pickle with the child's peak memory, measured after the answer was written.
 
 `PCTN_READER_ISOLATION=inprocess` reads in the calling process instead; it exists
 only so the benchmark can measure what the isolation costs, never for production.
@@ -27,7 +31,6 @@ import pickle
 import resource
 import select
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
@@ -37,13 +40,14 @@ from typing import Any
 
 from ingestion.intake.problems import Code, Rejection
 from ingestion.intake.readers.limits import ReaderLimits
+from ingestion.intake.readers.table import FileData
 from ingestion.paths import REPO_ROOT
 from ingestion.settings import settings
 
-_HEADER = struct.Struct("!Q")
 RECYCLE_AFTER_FILES = 500
 STARTUP_TIMEOUT_S = 120
 RECYCLE_ABOVE_FRACTION = 0.5  # of the memory limit, as peak RSS
+OUT_OF_MEMORY_EXIT = 3  # the child's exit status when memory ran out while it was writing an answer
 PACKAGE_ROOT = REPO_ROOT
 
 
@@ -60,15 +64,20 @@ class ReadResult:
     peak_rss_kb: int = 0
 
 
-def read_and_parse(data: bytes, extension: str, source_code: str, key: bytes, limits: ReaderLimits) -> ReadResult:
-    """The work itself, the same in the child and in process: checks, table, typed columns."""
+def read_and_parse(
+    data: bytes | FileData, extension: str, source_code: str, key: bytes, limits: ReaderLimits
+) -> ReadResult:
+    """The work itself, the same in the child and in process: checks, table, typed columns.
+
+    Given a `FileData`, the reader drops the file's bytes as soon as it no longer needs them.
+    """
     from ingestion.contract.sources import SOURCES
     from ingestion.intake.parse import parse_table
     from ingestion.intake.readers.table import read_table
 
     source = SOURCES[source_code]
     table = read_table(data, extension, source, limits)
-    parsed = parse_table(table, source, key)
+    parsed = parse_table(table, source, key, consume=True)  # the rows are not needed once parsed
     return ReadResult(
         parsed=parsed,
         title_unit=table.title_unit,
@@ -158,18 +167,26 @@ class IsolatedReader:
         return code, peak
 
     # -- one file -------------------------------------------------------------------------
-    def read(self, data: bytes, extension: str, source_code: str, key: bytes) -> ReadResult:
-        """Read one file in the child; a crash, a hang or exhausted memory comes back as a `Rejection`."""
+    def read(self, data: bytes | FileData, extension: str, source_code: str, key: bytes) -> ReadResult:
+        """Read one file in the child; a crash, a hang or exhausted memory comes back as a `Rejection`.
+
+        Given a `FileData` (and no other reference to the bytes), the bytes are dropped
+        once sent: this process does not hold the file while the child reads it.
+        """
         if _mode() == "inprocess":
             return read_and_parse(data, extension, source_code, key, self.limits)
         proc = self._proc if self._proc is not None and self._proc.poll() is None else self._start()
-        request = pickle.dumps((data, extension, source_code, key, self.limits), protocol=pickle.HIGHEST_PROTOCOL)
         deadline = time.monotonic() + self.limits.timeout_s
+        request = (data.take() if isinstance(data, FileData) else data, extension, source_code, key, self.limits)
+        del data
         try:
             assert proc.stdin is not None and proc.stdout is not None
-            proc.stdin.write(_HEADER.pack(len(request)) + request)
+            # streamed: the file's bytes go to the pipe as they are, never copied into one request blob
+            pickle.dump(request, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            del request
             proc.stdin.flush()
             answer = self._receive(proc, deadline)
+            _, _, peak = self._receive(proc, deadline)  # measured once the answer was written
         except TimeoutError:
             self._kill()
             raise Rejection(
@@ -179,10 +196,12 @@ class IsolatedReader:
                 f"Reading the file took longer than {self.limits.timeout_s} s (limit PCTN_READER_TIMEOUT_S) and was"
                 " stopped: the file is too large or oddly built. The other files go on",
             ) from None
-        except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
+        except (EOFError, BrokenPipeError, ConnectionResetError, OSError, pickle.UnpicklingError):
             code, _ = self._kill()
+            if code == OUT_OF_MEMORY_EXIT:
+                raise _out_of_memory(self.limits) from None
             raise _crashed(code, self.limits) from None
-        kind, payload, peak = answer
+        kind, payload, _ = answer
         self.last_peak_rss_kb = peak
         self.peaks_kb.append(peak)
         self._files += 1
@@ -207,28 +226,53 @@ class IsolatedReader:
 
     def _receive(self, proc: subprocess.Popen[bytes], deadline: float) -> tuple[str, Any, int]:
         assert proc.stdout is not None
-        fd = proc.stdout.fileno()
-        header = _read_exact(fd, _HEADER.size, deadline)
-        (size,) = _HEADER.unpack(header)
-        return pickle.loads(_read_exact(fd, size, deadline))
+        answer: tuple[str, Any, int] = pickle.load(_DeadlineReader(proc.stdout.fileno(), deadline))
+        return answer
 
 
-def _read_exact(fd: int, size: int, deadline: float) -> bytes:
-    chunks: list[bytes] = []
-    remaining = size
-    while remaining:
-        wait = deadline - time.monotonic()
+class _DeadlineReader:
+    """The child's stdout as `pickle.load` reads it: exactly the bytes asked for, each wait bounded by a deadline.
+
+    No read-ahead (the next pickle's bytes stay in the pipe) and no `peek`, so
+    `pickle.load` consumes one pickle and nothing more. A silent child past the
+    deadline is `TimeoutError`; a closed pipe is `EOFError`.
+    """
+
+    def __init__(self, fd: int, deadline: float) -> None:
+        self.fd = fd
+        self.deadline = deadline
+
+    def _wait(self) -> None:
+        wait = self.deadline - time.monotonic()
         if wait <= 0:
             raise TimeoutError
-        ready, _, _ = select.select([fd], [], [], wait)
+        ready, _, _ = select.select([self.fd], [], [], wait)
         if not ready:
             raise TimeoutError
-        chunk = os.read(fd, min(remaining, 1 << 20))
-        if not chunk:
-            raise EOFError
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        done = 0
+        while done < len(view):
+            self._wait()
+            got = os.readv(self.fd, [view[done:]])
+            if not got:
+                raise EOFError
+            done += got
+        return done
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            raise ValueError("the pickle stream has no end to read to")
+        buffer = bytearray(size)
+        self.readinto(buffer)
+        return bytes(buffer)
+
+    def readline(self) -> bytes:  # only protocol 0 opcodes use it: byte by byte is fine
+        line = bytearray()
+        while not line.endswith(b"\n"):
+            line += self.read(1)
+        return bytes(line)
 
 
 def _crashed(code: int | None, limits: ReaderLimits) -> Rejection:
@@ -299,19 +343,19 @@ def _child(memory_mb: int) -> None:
     stdin = sys.stdin.buffer
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     sys.stdout = sys.stderr  # nothing a library prints may corrupt the answers
-    ready = pickle.dumps(("ready", None, 0))
-    out.write(_HEADER.pack(len(ready)) + ready)
+    pickle.dump(("ready", None, 0), out)
     out.flush()
     while True:
-        header = stdin.read(_HEADER.size)
-        if len(header) < _HEADER.size:
+        try:
+            request = pickle.load(stdin)
+        except EOFError:
             return
-        (size,) = _HEADER.unpack(header)
-        data, extension, source_code, key, limits = pickle.loads(stdin.read(size))
+        data = FileData(request[0])  # the only reference: the reader drops the bytes once decoded
+        extension, source_code, key, limits = request[1:]
+        del request
         answer: tuple[str, Any, int]
         try:
-            result = read_and_parse(data, extension, source_code, key, limits)
-            answer = ("ok", result, 0)
+            answer = ("ok", read_and_parse(data, extension, source_code, key, limits), 0)
         except Rejection as exc:
             answer = ("rejected", (exc.code, exc.reason_vi, exc.reason_en), 0)
         except MemoryError:
@@ -320,14 +364,14 @@ def _child(memory_mb: int) -> None:
             answer = ("error", "RecursionError", 0)
         except Exception as exc:  # a bug or a file no reader understands: the file's outcome, not a crash
             answer = ("error", type(exc).__name__, 0)
-        peak = _own_peak_rss_kb()
+        del data
         try:
-            blob = pickle.dumps((answer[0], answer[1], peak), protocol=pickle.HIGHEST_PROTOCOL)
-        except MemoryError:
-            blob = pickle.dumps(("memory", None, peak))
-        out.write(_HEADER.pack(len(blob)) + blob)
+            pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
+        except MemoryError:  # part of the answer may be in the pipe already: the parent sees the exit status
+            os._exit(OUT_OF_MEMORY_EXIT)
+        del answer
+        pickle.dump(("peak", None, _own_peak_rss_kb()), out)
         out.flush()
-        del data, answer
 
 
 if __name__ == "__main__":

@@ -130,13 +130,37 @@ def match_header(text: Cell, index: dict[str, str], source: Source | None = None
     return found
 
 
-def read_table(data: bytes, extension: str, source: Source, limits: ReaderLimits | None = None) -> SheetTable:
+class FileData:
+    """A file's bytes handed to the reader to own: a CSV's bytes are dropped once its text is decoded.
+
+    The caller that wraps its bytes in one and keeps no other reference spares the
+    reader holding the file twice over (bytes and text: 0.2 + 0.4 GB for 1M rows).
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self._data: bytes | None = data
+
+    def peek(self) -> bytes:
+        assert self._data is not None, "the bytes were taken already"
+        return self._data
+
+    def take(self) -> bytes:
+        """The bytes, no longer held here."""
+        data, self._data = self.peek(), None
+        return data
+
+
+def read_table(
+    data: bytes | FileData, extension: str, source: Source, limits: ReaderLimits | None = None
+) -> SheetTable:
     """Read a CSV or XLSX return into a `SheetTable`, or reject the file."""
     limits = limits or ReaderLimits.from_env()
-    check_file(data, extension, limits)
+    owned = data if isinstance(data, FileData) else FileData(data)
+    del data
+    check_file(owned.peek(), extension, limits)
     if extension == "csv":
         try:
-            decoded = decode_bytes(data)
+            decoded = decode_bytes(owned.take())
         except EncodingError as exc:
             raise Rejection(Code.BAD_ENCODING, exc.reason_vi, exc.reason_en) from exc
         encoding, repaired = decoded.encoding, decoded.repaired
@@ -146,7 +170,7 @@ def read_table(data: bytes, extension: str, source: Source, limits: ReaderLimits
         table.encoding = encoding
         table.legacy_repair = repaired
         return table
-    return _xlsx_table(data, source, limits)
+    return _xlsx_table(owned.take(), source, limits)
 
 
 # --- CSV -----------------------------------------------------------------------------
