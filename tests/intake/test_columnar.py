@@ -249,15 +249,16 @@ LINE_TEXT = st.text(alphabet=st.sampled_from([*'ab,;"\r\n \t', "Đ", "\u2028", "
 
 
 @settings(max_examples=1500, deadline=None)
-@given(LINE_TEXT)
-def test_csv_lines_are_those_of_a_stringio(text: str) -> None:
-    """The reader iterates the text's lines without copying it; the csv module must see the same lines."""
+@given(LINE_TEXT, st.integers(min_value=1, max_value=50))
+def test_csv_lines_are_those_of_a_stringio(text: str, piece_chars: int) -> None:
+    """The reader iterates the text's lines piece by piece, without copying it whole; the csv module must see
+    the same lines."""
     import csv
     import io
 
-    from ingestion.intake.readers.table import _lines
+    from ingestion.intake.readers.table import _lines, text_pieces
 
-    assert list(_lines(text)) == list(io.StringIO(text, newline=""))
+    assert list(_lines(text_pieces(text, piece_chars))) == list(io.StringIO(text, newline=""))
 
     def records(lines):
         reader = csv.reader(lines, strict=True)
@@ -269,7 +270,7 @@ def test_csv_lines_are_those_of_a_stringio(text: str) -> None:
             out.append((str(exc), reader.line_num))
         return out
 
-    assert records(_lines(text)) == records(io.StringIO(text, newline=""))
+    assert records(_lines(text_pieces(text, piece_chars))) == records(io.StringIO(text, newline=""))
 
 
 def test_reader_child_reports_its_own_peak_not_its_parents() -> None:

@@ -164,8 +164,9 @@ def read_table(
         except EncodingError as exc:
             raise Rejection(Code.BAD_ENCODING, exc.reason_vi, exc.reason_en) from exc
         encoding, repaired = decoded.encoding, decoded.repaired
-        grid = _csv_rows(decoded.text, limits)
-        del decoded  # the text (2-4 bytes a character) is not needed once the records are read
+        pieces = text_pieces(decoded.text)
+        del decoded  # the whole text (2-4 bytes a character) goes; its pieces go as the records are read
+        grid = _csv_rows(pieces, limits)
         table = _locate(grid, source)
         table.encoding = encoding
         table.legacy_repair = repaired
@@ -176,18 +177,52 @@ def read_table(
 # --- CSV -----------------------------------------------------------------------------
 
 
-def _csv_rows(text: str, limits: ReaderLimits) -> Grid:
+PIECE_CHARS = 1 << 20
+
+
+def text_pieces(text: str, size: int = PIECE_CHARS) -> list[str]:
+    """The text cut into pieces of about `size` characters, each ending just after a `\n`.
+
+    A cut after `\n` is always between two lines (never inside a `\r\n`), so the
+    pieces' lines are the text's lines. The CSV reader frees each piece once its
+    lines are read: the whole text and the whole grid of cells are never held at once
+    (for 1M rows ~0.4 GB and ~0.5 GB). A text shorter than `size` is its one piece (no copy).
+    """
+    pieces: list[str] = []
+    start, end = 0, len(text)
+    while start < end:
+        cut = text.find("\n", start + size)
+        stop = end if cut == -1 else cut + 1
+        pieces.append(text[start:stop])
+        start = stop
+    return pieces
+
+
+def _head_lines(pieces: list[str], count: int) -> list[str]:
+    """The first `count` lines of the pieces' text as `str.splitlines` cuts them (enough pieces to hold them)."""
+    taken: list[str] = []
+    lines = 0
+    for piece in pieces:  # each piece but the last ends with a line break: their line counts add up
+        taken.append(piece)
+        lines += len(piece.splitlines())
+        if lines > count:
+            break
+    return "".join(taken).splitlines()[:count]
+
+
+def _csv_rows(pieces: list[str], limits: ReaderLimits) -> Grid:
     """Records of a CSV with the line each starts on; broken quoting is a rejection, never a swallow.
 
     `strict` makes the csv module fail on a quote that closes mid-field or never
     closes; a record that does parse but hides whole lines of records inside one
     quoted cell (a quote left open that closes by luck further down) is caught by
-    `_swallowed`.
+    `_swallowed`. `pieces` (`text_pieces`) is emptied as its lines are read.
     """
-    sample = "\n".join(text.splitlines()[:HEADER_SCAN_ROWS])
+    sample = "\n".join(_head_lines(pieces, HEADER_SCAN_ROWS))
     delimiter = max((",", ";", "\t"), key=sample.count)
-    csv.field_size_limit(max(len(text) + 1, 1 << 20))  # the cell limit is checked below, with a clear reason
-    reader = csv.reader(_lines(text), delimiter=delimiter, strict=True)
+    chars = sum(map(len, pieces))
+    csv.field_size_limit(max(chars + 1, 1 << 20))  # the cell limit is checked below, with a clear reason
+    reader = csv.reader(_lines(pieces), delimiter=delimiter, strict=True)
     shared: dict[str, str] = {}  # one object for a repeated cell (labels, dates, counts), bounded
     rows: Grid = []
     start = 1
@@ -236,9 +271,12 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 SHARED_CELLS = 200_000  # distinct cells kept as one shared object each; the rest are unique anyway
 
 
-def _lines(text: str) -> Iterator[str]:
-    """The text's lines, one at a time: a StringIO would first copy the whole text (4 bytes a character)."""
-    return (m.group() for m in _LINE.finditer(text))
+def _lines(pieces: list[str]) -> Iterator[str]:
+    """The pieces' lines, one at a time, each piece dropped once read (a StringIO would copy the whole text)."""
+    pieces.reverse()
+    while pieces:
+        piece = pieces.pop()
+        yield from (m.group() for m in _LINE.finditer(piece))
 
 
 def _swallowed(cell: str, delimiter: str, width: int, start: int, end: int) -> None:
