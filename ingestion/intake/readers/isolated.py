@@ -392,7 +392,7 @@ def _child(memory_mb: int) -> None:
             answer = ("error", type(exc).__name__, 0)
         del data
         try:
-            parts = _detach_parts(answer[1]) if answer[0] == "ok" else []
+            parts = _detach_parts(answer[1]) if isinstance(answer[1], ReadResult) else []
             pickle.dump((answer[0], answer[1], len(parts)), out, protocol=pickle.HIGHEST_PROTOCOL)
             del answer
             while parts:  # one pickle a column: the pickler's memo (an entry per object) lives for one column
