@@ -539,23 +539,24 @@ def _classify(body: Grid, header: list[str], source: Source, table: SheetTable) 
     kinds: list[SkippedKind | None] = []
     kept: list[tuple[int, list[Cell]]] = []
     last_record = -1  # the last record that is not sparse: what follows it of no kind is the footer
-    for row_number, cells in body:
-        filled = _filled(cells)
+    for row in body:
+        filled = _filled(row[1])
         if not filled:
             continue
         kind = _kind(filled, not kept, identity, header_folded)
         if kind is None and len(filled) > SPARSE_CELLS:
             last_record = len(kept)
         kinds.append(kind)
-        kept.append((row_number, cells))
+        kept.append(row)  # the grid's own tuple: a new one a row would be 56 bytes more for each of 1M rows
     # signature lines after the last record: names and titles that match no pattern are still footer
     for i in range(last_record + 1, len(kept)):
         if kinds[i] is None or kinds[i] == "note":
             kinds[i] = "footer"
-    for (row_number, cells), kind in zip(kept, kinds, strict=True):
+    for row, kind in zip(kept, kinds, strict=True):
+        row_number, cells = row
         if kind is None:
-            padded = (list(cells) + [None] * width)[:width] if len(cells) < width else cells  # the grid's own list
-            table.rows.append((row_number, padded))
+            # the grid's own row when it is wide enough (most rows): no new tuple, no new list
+            table.rows.append((row_number, (list(cells) + [None] * width)[:width]) if len(cells) < width else row)
         else:
             hidden = names if kind not in ("column_numbers", "header") else frozenset()  # (13), a header: no name
             table.skipped.append(SkippedRow(row_number, kind, row_text(cells, hidden)))
