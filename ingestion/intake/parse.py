@@ -222,24 +222,35 @@ def parse_table(table: SheetTable, source: Source, key: bytes, *, consume: bool 
     wanted = [positions[c.name] for c in source.columns if c.name in positions]
     columns = _columns(table, wanted, consume=consume and not extras and not blank_headed)
 
-    for col in source.columns:
+    # names first: their cells (mostly one distinct string a row) are freed before the typed columns exist;
+    # the frame's columns and the problems keep the contract's order
+    found_in: dict[str, list[RowProblem]] = {}
+    typed: dict[str, pd.Series] = {}
+    for col in sorted(source.columns, key=lambda c: c.type != "personal"):
         if col.name not in positions:
             continue
         pos = positions[col.name]
         cells = _take_column(columns, table, pos)
-        if table.formula_cells:
-            problems += _formula_problems(table, col, pos, row_numbers, cells)
+        found_in[col.name] = _formula_problems(table, col, pos, row_numbers, cells) if table.formula_cells else []
         column = distinct(cells)
         del cells  # the column's cells: only its distinct values are needed from here
         if col.type == "personal":
             pseudonyms[col.name] = PseudonymColumn(
                 column.codes, [PseudonymColumn.pack(pseudonymise(split_names(v), key)) for v in column.values]
             )
+            del column
             continue
         if col.type in _NORMALISED_TYPES:  # the cells, as distinct values: turned into text only for a problem
             written[col.name] = column
-        data[col.name], found = _parse_distinct(column, col)
-        problems += _value_problems(column, col, found, row_numbers)
+        typed[col.name], found = _parse_distinct(column, col)
+        found_in[col.name] += _value_problems(column, col, found, row_numbers)
+        del column
+    for col in source.columns:
+        problems += found_in.get(col.name, [])
+        if col.name in typed:
+            data[col.name] = typed.pop(col.name)
+    pseudonyms = {c.name: pseudonyms[c.name] for c in source.columns if c.name in pseudonyms}
+    written = {c.name: written[c.name] for c in source.columns if c.name in written}
 
     frame = pd.DataFrame(data)
     del data
