@@ -120,6 +120,9 @@ def main() -> None:
         measured: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
         return measured
 
+    from bench.intake import baseline_copy
+
+    copy_s = baseline_copy(url, path)  # plain COPY of the same bytes into text columns: the throughput baseline
     runs = []
     for _ in range(args.rounds):
         reg = run("--register", url, str(path))
@@ -140,6 +143,11 @@ def main() -> None:
             f" | {r['worker_cpu_s']:.1f} | {r['reader_peak_mb']:,.0f} | {r['worker_peak_mb']:,.0f}"
             f" | {r['register_peak_mb']:,.0f} |"
         )
+    lines += [
+        "",
+        f"Plain `COPY` of the same CSV into text columns, same run: {copy_s:.1f} s wall;"
+        f" intake / COPY: {min(r['wall_s'] for r in runs) / copy_s:.1f}x the time (best round).",
+    ]
     text = "\n".join(lines)
     print(text)
     if args.out:
