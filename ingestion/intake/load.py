@@ -13,12 +13,13 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import psycopg
 from psycopg.types.json import Jsonb
 
 from ingestion.contract.sources import Source
-from ingestion.intake.parse import DistinctColumn, ParsedReturn
+from ingestion.intake.parse import DistinctColumn, ParsedReturn, PseudonymColumn
 from ingestion.intake.problems import RowProblem, SkippedRow
 from ingestion.intake.validate import ValidationReport
 
@@ -69,14 +70,23 @@ def _array_literal(values: list[str] | None) -> str | None:
     return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
 
 
-def _raw_frame(file_id: int, parsed: ParsedReturn, source: Source) -> pd.DataFrame:
-    """The rows as the raw table's columns, still typed, for a vectorised CSV dump."""
+def _raw_frame(file_id: int, parsed: ParsedReturn, source: Source) -> tuple[pd.DataFrame, dict[str, PseudonymColumn]]:
+    """The rows as the raw table's columns, still typed, for a vectorised CSV dump.
+
+    A `PseudonymColumn` stays packed: its column holds placeholder codes here and is
+    turned into array literals chunk by chunk in `copy_raw` (a literal per row of a
+    1M-row return is ~0.1 GB more in the worker at once). Returns the frame and those columns.
+    """
     frame = parsed.frame
     out = pd.DataFrame({"file_id": file_id, "row_number": frame["row_number"]})
+    packed: dict[str, PseudonymColumn] = {}
     for c in source.columns:
         if c.type == "personal":
             pseudo = parsed.pseudonyms.get(c.name)
-            if isinstance(pseudo, DistinctColumn):  # one literal per distinct list of names, mapped to the rows
+            if isinstance(pseudo, PseudonymColumn):  # literals per chunk, in copy_raw
+                out[c.load_name] = None
+                packed[c.load_name] = pseudo
+            elif isinstance(pseudo, DistinctColumn):  # one literal per distinct list of names, mapped to the rows
                 literals = [_array_literal(p) for p in pseudo.values]
                 out[c.load_name] = pseudo.take(literals, _array_literal(pseudo.missing))
             else:
@@ -86,6 +96,21 @@ def _raw_frame(file_id: int, parsed: ParsedReturn, source: Source) -> pd.DataFra
         else:
             out[c.load_name] = None
     out["extra_columns"] = parsed.extra
+    return out, packed
+
+
+def _literals(pseudo: PseudonymColumn, rows: Sequence[int]) -> list[str | None]:
+    """The array literal of each of these rows' pseudonyms (each distinct cell's once per chunk)."""
+    missing = _array_literal(pseudo.missing)
+    seen: dict[int, str | None] = {}
+    out: list[str | None] = []
+    for code in pseudo.codes[np.asarray(rows, dtype=np.int64)].tolist():
+        if code < 0:
+            out.append(missing)
+            continue
+        if code not in seen:
+            seen[code] = _array_literal(pseudo.unpack(pseudo.values[code]))
+        out.append(seen[code])
     return out
 
 
@@ -97,11 +122,14 @@ def copy_raw(conn: psycopg.Connection, file_id: int, parsed: ParsedReturn, sourc
     Empty unquoted fields are NULL for COPY's CSV format; the parsers never
     produce empty strings, so nothing else is read as NULL.
     """
-    out = _raw_frame(file_id, parsed, source)
+    out, packed = _raw_frame(file_id, parsed, source)
     target = list(out.columns)
     with conn.cursor().copy(f"copy raw.{source.raw_table} ({', '.join(target)}) from stdin (format csv)") as copy:
         for start in range(0, len(keep), COPY_CHUNK_ROWS):
-            chunk = out.iloc[list(keep[start : start + COPY_CHUNK_ROWS])]
+            rows = list(keep[start : start + COPY_CHUNK_ROWS])
+            chunk = out.iloc[rows]
+            for name, pseudo in packed.items():
+                chunk[name] = _literals(pseudo, rows)
             copy.write(chunk.to_csv(header=False, index=False, date_format="%Y-%m-%d", lineterminator="\n"))
     return len(keep)
 

@@ -126,7 +126,45 @@ class DistinctColumn(Sequence[Any]):
         return lookup[self.codes]  # -1 is the last slot
 
 
-def distinct(cells: list[Cell]) -> DistinctColumn:
+PSEUDONYM_CHARS = 32  # `pseudonymise`: 16 bytes of HMAC as hex
+
+
+@dataclass
+class PseudonymColumn(DistinctColumn):
+    """The pseudonyms of a personal column: per distinct cell, its pseudonyms as one packed string.
+
+    Names are mostly unique per row, so a 1M-row return has about 1M distinct cells:
+    a list of two 32-character strings costs ~250 bytes, the same pseudonyms packed
+    into one ASCII string ~115 (kept in the reader child, pickled, and held by the
+    worker until the COPY). Reads like the list of per-row lists it replaces.
+    """
+
+    missing: Any = field(default_factory=list)
+
+    @staticmethod
+    def pack(pseudonyms: list[str]) -> str:
+        assert all(len(p) == PSEUDONYM_CHARS for p in pseudonyms)
+        return "".join(pseudonyms)
+
+    @staticmethod
+    def unpack(packed: str) -> list[str]:
+        return [packed[i : i + PSEUDONYM_CHARS] for i in range(0, len(packed), PSEUDONYM_CHARS)]
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        code = int(self.codes[index])
+        return list(self.missing) if code < 0 else self.unpack(self.values[code])
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.take(self.lists(), self.missing).tolist())
+
+    def lists(self) -> list[list[str]]:
+        """Per distinct cell, its pseudonyms as a list."""
+        return [self.unpack(v) for v in self.values]
+
+
+def distinct(cells: Sequence[Cell]) -> DistinctColumn:
     """Codes and distinct values of one column, keyed by type and value (so `1` and `1.0` stay apart).
 
     Cells of a CSV are all text or None: pandas' hash table (C) factorises them. Cells of
@@ -157,49 +195,91 @@ FORMULA_RULE = Code.FORMULA_NO_VALUE
 _NORMALISED_TYPES = frozenset({"money", "count", "decimal", "date", "article", "bool"})
 
 
-def parse_table(table: SheetTable, source: Source, key: bytes) -> ParsedReturn:
+def parse_table(table: SheetTable, source: Source, key: bytes, *, consume: bool = False) -> ParsedReturn:
     """Typed columns, pseudonyms and problems of one located table.
 
     A header the contract does not list is kept aside in `extra_columns`, except a
     header that looks like names of persons: its cells are kept only as pseudonyms,
     since a name must never be stored in clear whatever the column is called.
+
+    With `consume`, the table's rows are taken apart into columns and emptied, so
+    the row grid (two objects a row) is freed before the typed columns are built
+    and each column's cells as soon as it is parsed: the reader child's peak is
+    then about one copy of the data, not the grid plus the result (issue 11).
     """
     positions, extras, named_extras = _locate_columns(table, source)
     width = len(table.header)
     widest = max((len(cells) for _, cells in table.rows), default=0)
     blank_headed = [pos for pos in range(widest) if pos >= width or not table.header[pos]]
     present = [c.name for c in source.columns if c.name in positions]
+    n_rows = len(table.rows)
 
     problems: list[RowProblem] = []
     row_numbers = [n for n, _ in table.rows]
     data: dict[str, Any] = {"row_number": row_numbers}
     pseudonyms: dict[str, Sequence[list[str]]] = {}
     written: dict[str, Sequence[Cell]] = {}
+    wanted = [positions[c.name] for c in source.columns if c.name in positions]
+    columns = _columns(table, wanted, consume=consume and not extras and not blank_headed)
 
-    for col in source.columns:
+    # names first: their cells (mostly one distinct string a row) are freed before the typed columns exist;
+    # the frame's columns and the problems keep the contract's order
+    found_in: dict[str, list[RowProblem]] = {}
+    typed: dict[str, pd.Series] = {}
+    for col in sorted(source.columns, key=lambda c: c.type != "personal"):
         if col.name not in positions:
             continue
         pos = positions[col.name]
-        cells = [cells[pos] if pos < len(cells) else None for _, cells in table.rows]
-        if table.formula_cells:
-            problems += _formula_problems(table, col, pos, row_numbers, cells)
+        cells = _take_column(columns, table, pos)
+        found_in[col.name] = _formula_problems(table, col, pos, row_numbers, cells) if table.formula_cells else []
         column = distinct(cells)
+        del cells  # the column's cells: only its distinct values are needed from here
         if col.type == "personal":
-            pseudonyms[col.name] = DistinctColumn(
-                column.codes, [pseudonymise(split_names(v), key) for v in column.values], missing=[]
+            pseudonyms[col.name] = PseudonymColumn(
+                column.codes, [PseudonymColumn.pack(pseudonymise(split_names(v), key)) for v in column.values]
             )
+            del column
             continue
         if col.type in _NORMALISED_TYPES:  # the cells, as distinct values: turned into text only for a problem
             written[col.name] = column
-        data[col.name], found = _parse_distinct(column, col)
-        problems += _value_problems(column, col, found, row_numbers)
+        typed[col.name], found = _parse_distinct(column, col)
+        found_in[col.name] += _value_problems(column, col, found, row_numbers)
+        del column
+    for col in source.columns:
+        problems += found_in.get(col.name, [])
+        if col.name in typed:
+            data[col.name] = typed.pop(col.name)
+    pseudonyms = {c.name: pseudonyms[c.name] for c in source.columns if c.name in pseudonyms}
+    written = {c.name: written[c.name] for c in source.columns if c.name in written}
 
     frame = pd.DataFrame(data)
+    del data
     if not extras and not blank_headed:  # nothing outside the contract: no row has extra columns
-        extra_json: list[str | None] = [None] * len(table.rows)
+        extra_json: list[str | None] = [None] * n_rows
     else:
         extra_json = _extra_json(table, extras, named_extras, blank_headed, key)
     return _parsed(frame, present, pseudonyms, extra_json, extras, named_extras, problems, table, written)
+
+
+def _columns(table: SheetTable, wanted: list[int], *, consume: bool) -> dict[int, Sequence[Cell]] | None:
+    """With `consume`, the cells of each wanted position, the table's rows emptied; else None (read per column).
+
+    A data row from the readers is at least as wide as the header (`_classify` pads it);
+    a table with a narrower row (built by hand) is read per column instead.
+    """
+    if not consume or not table.rows or min(len(cells) for _, cells in table.rows) <= max(wanted, default=-1):
+        return None
+    grid = (cells for _, cells in table.rows)
+    by_position = dict(zip(range(max(wanted, default=-1) + 1), zip(*grid, strict=False), strict=False))
+    table.rows.clear()  # the row lists and their tuples go; the cells live on in the columns
+    return {pos: by_position[pos] for pos in wanted}
+
+
+def _take_column(columns: dict[int, Sequence[Cell]] | None, table: SheetTable, pos: int) -> Sequence[Cell]:
+    """The cells of one position, from the transposed columns (released from there) or read from the rows."""
+    if columns is not None:
+        return columns.pop(pos)
+    return [cells[pos] if pos < len(cells) else None for _, cells in table.rows]
 
 
 def _locate_columns(table: SheetTable, source: Source) -> tuple[dict[str, int], list[tuple[int, str]], set[int]]:
@@ -220,7 +300,7 @@ def _locate_columns(table: SheetTable, source: Source) -> tuple[dict[str, int], 
 
 
 def _formula_problems(
-    table: SheetTable, col: Column, pos: int, row_numbers: list[int], cells: list[Cell]
+    table: SheetTable, col: Column, pos: int, row_numbers: list[int], cells: Sequence[Cell]
 ) -> list[RowProblem]:
     """A row problem for each empty cell of the column that holds a formula Excel never calculated."""
     return [

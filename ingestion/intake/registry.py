@@ -98,15 +98,18 @@ def is_processed(conn: psycopg.Connection, sha256: str, file_name: str) -> bool:
 
 
 def file_bytes(conn: psycopg.Connection, file_id: int) -> tuple[str, bytes]:
+    # binary: a bytea in text form comes as hex, twice the file, before psycopg turns it into bytes
     row = conn.execute(
         "select f.file_name, c.content from registry.files f join registry.file_contents c using (sha256)"
         " where f.file_id = %s",
         (file_id,),
+        binary=True,
     ).fetchone()
     if row is None:
         raise LookupError(f"file_id {file_id} is not registered")
-    data = unseal(bytes(row[1]), pseudonym_key())
-    return row[0], data
+    name, sealed = row
+    del row
+    return name, unseal(sealed, pseudonym_key())
 
 
 def return_lock(conn: psycopg.Connection, source: str, unit_code: str, period_code: str) -> None:

@@ -32,6 +32,6 @@ def seal(data: bytes, secret: bytes) -> bytes:
 def unseal(blob: bytes, secret: bytes) -> bytes:
     if not blob.startswith(MAGIC):
         raise ValueError("not a sealed original (missing header)")
-    body = blob[len(MAGIC) :]
-    nonce, ciphertext = body[:NONCE_BYTES], body[NONCE_BYTES:]
+    body = memoryview(blob)[len(MAGIC) :]  # views, not copies: the blob may be a whole large return
+    nonce, ciphertext = bytes(body[:NONCE_BYTES]), body[NONCE_BYTES:]
     return AESGCM(_key(secret)).decrypt(nonce, ciphertext, MAGIC)

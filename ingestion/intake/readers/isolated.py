@@ -13,7 +13,11 @@ The child is started with `subprocess` (not `multiprocessing`) because Celery's
 prefork workers are daemonic processes, which `multiprocessing` refuses to let
 have children. It stays up between files (pandas and calamine are imported once),
 and is replaced after a failure or when it has grown. Requests and answers are
-length-prefixed pickles over its stdin/stdout: both ends are this module.
+pickles streamed over its stdin/stdout (both ends are this module): `pickle.dump`
+writes to the pipe frame by frame and `pickle.load` reads them back, so neither
+side ever holds the whole pickle of a 1M-row return as one more copy next to the
+objects (about 0.25 GB on each side, issue 11). Each answer is followed by a second
+small pickle with the child's peak memory, measured after the answer was written.
 
 `PCTN_READER_ISOLATION=inprocess` reads in the calling process instead; it exists
 only so the benchmark can measure what the isolation costs, never for production.
@@ -27,7 +31,6 @@ import pickle
 import resource
 import select
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
@@ -35,15 +38,18 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from ingestion.intake.problems import Code, Rejection
 from ingestion.intake.readers.limits import ReaderLimits
+from ingestion.intake.readers.table import FileData
 from ingestion.paths import REPO_ROOT
 from ingestion.settings import settings
 
-_HEADER = struct.Struct("!Q")
 RECYCLE_AFTER_FILES = 500
 STARTUP_TIMEOUT_S = 120
 RECYCLE_ABOVE_FRACTION = 0.5  # of the memory limit, as peak RSS
+OUT_OF_MEMORY_EXIT = 3  # the child's exit status when memory ran out while it was writing an answer
 PACKAGE_ROOT = REPO_ROOT
 
 
@@ -60,15 +66,20 @@ class ReadResult:
     peak_rss_kb: int = 0
 
 
-def read_and_parse(data: bytes, extension: str, source_code: str, key: bytes, limits: ReaderLimits) -> ReadResult:
-    """The work itself, the same in the child and in process: checks, table, typed columns."""
+def read_and_parse(
+    data: bytes | FileData, extension: str, source_code: str, key: bytes, limits: ReaderLimits
+) -> ReadResult:
+    """The work itself, the same in the child and in process: checks, table, typed columns.
+
+    Given a `FileData`, the reader drops the file's bytes as soon as it no longer needs them.
+    """
     from ingestion.contract.sources import SOURCES
     from ingestion.intake.parse import parse_table
     from ingestion.intake.readers.table import read_table
 
     source = SOURCES[source_code]
     table = read_table(data, extension, source, limits)
-    parsed = parse_table(table, source, key)
+    parsed = parse_table(table, source, key, consume=True)  # the rows are not needed once parsed
     return ReadResult(
         parsed=parsed,
         title_unit=table.title_unit,
@@ -93,7 +104,8 @@ class IsolatedReader:
         self._files = 0
         self.last_peak_rss_kb = 0
         self.peaks_kb: list[int] = []  # peak RSS of the child after each file, for tests and benchmarks
-        self._request: tuple[bytes, str, str, bytes] | None = None  # the file submitted, not yet collected
+        # the file submitted and not yet collected: its request in process mode, () when the child holds it
+        self._request: tuple[bytes | FileData, str, str, bytes] | tuple[()] | None = None
         self._deadline = 0.0
         self._write_error: OSError | None = None
 
@@ -161,29 +173,35 @@ class IsolatedReader:
         return code, peak
 
     # -- one file -------------------------------------------------------------------------
-    def read(self, data: bytes, extension: str, source_code: str, key: bytes) -> ReadResult:
+    def read(self, data: bytes | FileData, extension: str, source_code: str, key: bytes) -> ReadResult:
         """Read one file in the child; a crash, a hang or exhausted memory comes back as a `Rejection`."""
         self.submit(data, extension, source_code, key)
         return self.collect()
 
-    def submit(self, data: bytes, extension: str, source_code: str, key: bytes) -> None:
+    def submit(self, data: bytes | FileData, extension: str, source_code: str, key: bytes) -> None:
         """Hand one file to the child and return at once: the caller works while the child reads.
 
         One file at a time: `collect` must take its answer before the next `submit` (so
         neither side can block the other on a full pipe). The timeout runs from here.
+        Given a `FileData` (and no other reference to the bytes), the bytes are dropped
+        once sent: this process does not hold the file while the child reads it.
         """
         if self._request is not None:
             raise RuntimeError("the reader already holds a file: collect it first")
-        self._request = (data, extension, source_code, key)
         self._deadline = time.monotonic() + self.limits.timeout_s
         self._write_error = None
         if _mode() == "inprocess":
-            return  # read at `collect`, in this process
+            self._request = (data, extension, source_code, key)  # read at `collect`, in this process
+            return
+        self._request = ()
         proc = self._proc if self._proc is not None and self._proc.poll() is None else self._start()
-        request = pickle.dumps((data, extension, source_code, key, self.limits), protocol=pickle.HIGHEST_PROTOCOL)
+        request = (data.take() if isinstance(data, FileData) else data, extension, source_code, key, self.limits)
+        del data
         try:
             assert proc.stdin is not None
-            proc.stdin.write(_HEADER.pack(len(request)) + request)
+            # streamed: the file's bytes go to the pipe as they are, never copied into one request blob
+            pickle.dump(request, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            del request
             proc.stdin.flush()
         except (BrokenPipeError, ConnectionResetError, OSError) as exc:
             self._write_error = exc  # the child died: `collect` reports it as the file's outcome
@@ -203,13 +221,16 @@ class IsolatedReader:
         if self._request is None:
             raise RuntimeError("no file was submitted")
         request, self._request = self._request, None
-        if _mode() == "inprocess":
+        if request:  # in process
             return read_and_parse(*request, self.limits)
-        proc = self._proc
+        proc, deadline = self._proc, self._deadline
         try:
             if self._write_error is not None or proc is None:
                 raise EOFError
-            answer = self._receive(proc, self._deadline)
+            answer = self._receive(proc, deadline)
+            if answer[0] == "ok":  # the parsed columns follow, one pickle each (`_detach_parts`)
+                _attach_parts(answer[1], [self._receive(proc, deadline) for _ in range(answer[2])])
+            _, _, peak = self._receive(proc, deadline)  # measured once the answer was written
         except TimeoutError:
             self._kill()
             raise Rejection(
@@ -219,10 +240,12 @@ class IsolatedReader:
                 f"Reading the file took longer than {self.limits.timeout_s} s (limit PCTN_READER_TIMEOUT_S) and was"
                 " stopped: the file is too large or oddly built. The other files go on",
             ) from None
-        except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
+        except (EOFError, BrokenPipeError, ConnectionResetError, OSError, pickle.UnpicklingError):
             code, _ = self._kill()
+            if code == OUT_OF_MEMORY_EXIT:
+                raise _out_of_memory(self.limits) from None
             raise _crashed(code, self.limits) from None
-        kind, payload, peak = answer
+        kind, payload, _ = answer
         self.last_peak_rss_kb = peak
         self.peaks_kb.append(peak)
         self._files += 1
@@ -255,26 +278,73 @@ class IsolatedReader:
 
     def _receive(self, proc: subprocess.Popen[bytes], deadline: float) -> tuple[str, Any, int]:
         assert proc.stdout is not None
-        fd = proc.stdout.fileno()
-        header = _read_exact(fd, _HEADER.size, deadline)
-        (size,) = _HEADER.unpack(header)
-        return pickle.loads(_read_exact(fd, size, deadline))
+        answer: tuple[str, Any, int] = pickle.load(_DeadlineReader(proc.stdout.fileno(), deadline))
+        return answer
 
 
-def _read_exact(fd: int, size: int, deadline: float) -> bytes:
-    chunks: list[bytes] = []
-    remaining = size
-    while remaining:
+def _detach_parts(result: ReadResult) -> list[tuple[str, Any, Any]]:
+    """Take the parsed columns out of a result, to be pickled one by one after it.
+
+    One pickle of a whole 1M-row return keeps a memo entry for every string and list
+    in it until the end (~0.13 GB in the child); a pickle per column keeps one
+    column's. Frame columns and pseudonym columns; `_attach_parts` puts them back.
+    """
+    parsed = result.parsed
+    parts: list[tuple[str, Any, Any]] = [("frame", name, parsed.frame[name]) for name in parsed.frame.columns]
+    parts += [("pseudonyms", name, column) for name, column in parsed.pseudonyms.items()]
+    parsed.frame = parsed.frame.iloc[:0, :0]
+    parsed.pseudonyms = {}
+    return parts
+
+
+def _attach_parts(result: ReadResult, parts: list[tuple[str, Any, Any]]) -> None:
+    """The inverse of `_detach_parts`: the frame rebuilt from its columns, in order, and the pseudonyms."""
+    parsed = result.parsed
+    parsed.frame = pd.DataFrame({name: column for where, name, column in parts if where == "frame"})
+    parsed.pseudonyms = {name: column for where, name, column in parts if where == "pseudonyms"}
+
+
+class _DeadlineReader:
+    """The child's stdout as `pickle.load` reads it: exactly the bytes asked for, each wait bounded by a deadline.
+
+    No read-ahead (the next pickle's bytes stay in the pipe) and no `peek`, so
+    `pickle.load` consumes one pickle and nothing more. A silent child past the
+    deadline is `TimeoutError`; a closed pipe is `EOFError`.
+    """
+
+    def __init__(self, fd: int, deadline: float) -> None:
+        self.fd = fd
+        self.deadline = deadline
+
+    def _wait(self) -> None:
         # an answer already there is taken even past the deadline: the caller was busy, not the child
-        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        ready, _, _ = select.select([self.fd], [], [], max(0.0, self.deadline - time.monotonic()))
         if not ready:
             raise TimeoutError
-        chunk = os.read(fd, min(remaining, 1 << 20))
-        if not chunk:
-            raise EOFError
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        done = 0
+        while done < len(view):
+            self._wait()
+            got = os.readv(self.fd, [view[done:]])
+            if not got:
+                raise EOFError
+            done += got
+        return done
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            raise ValueError("the pickle stream has no end to read to")
+        buffer = bytearray(size)
+        self.readinto(buffer)
+        return bytes(buffer)
+
+    def readline(self) -> bytes:  # only protocol 0 opcodes use it: byte by byte is fine
+        line = bytearray()
+        while not line.endswith(b"\n"):
+            line += self.read(1)
+        return bytes(line)
 
 
 def _crashed(code: int | None, limits: ReaderLimits) -> Rejection:
@@ -345,19 +415,19 @@ def _child(memory_mb: int) -> None:
     stdin = sys.stdin.buffer
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     sys.stdout = sys.stderr  # nothing a library prints may corrupt the answers
-    ready = pickle.dumps(("ready", None, 0))
-    out.write(_HEADER.pack(len(ready)) + ready)
+    pickle.dump(("ready", None, 0), out)
     out.flush()
     while True:
-        header = stdin.read(_HEADER.size)
-        if len(header) < _HEADER.size:
+        try:
+            request = pickle.load(stdin)
+        except EOFError:
             return
-        (size,) = _HEADER.unpack(header)
-        data, extension, source_code, key, limits = pickle.loads(stdin.read(size))
+        data = FileData(request[0])  # the only reference: the reader drops the bytes once decoded
+        extension, source_code, key, limits = request[1:]
+        del request
         answer: tuple[str, Any, int]
         try:
-            result = read_and_parse(data, extension, source_code, key, limits)
-            answer = ("ok", result, 0)
+            answer = ("ok", read_and_parse(data, extension, source_code, key, limits), 0)
         except Rejection as exc:
             answer = ("rejected", (exc.code, exc.reason_vi, exc.reason_en), 0)
         except MemoryError:
@@ -366,14 +436,17 @@ def _child(memory_mb: int) -> None:
             answer = ("error", "RecursionError", 0)
         except Exception as exc:  # a bug or a file no reader understands: the file's outcome, not a crash
             answer = ("error", type(exc).__name__, 0)
-        peak = _own_peak_rss_kb()
+        del data
         try:
-            blob = pickle.dumps((answer[0], answer[1], peak), protocol=pickle.HIGHEST_PROTOCOL)
-        except MemoryError:
-            blob = pickle.dumps(("memory", None, peak))
-        out.write(_HEADER.pack(len(blob)) + blob)
+            parts = _detach_parts(answer[1]) if isinstance(answer[1], ReadResult) else []
+            pickle.dump((answer[0], answer[1], len(parts)), out, protocol=pickle.HIGHEST_PROTOCOL)
+            del answer
+            while parts:  # one pickle a column: the pickler's memo (an entry per object) lives for one column
+                pickle.dump(parts.pop(0), out, protocol=pickle.HIGHEST_PROTOCOL)
+        except MemoryError:  # part of the answer may be in the pipe already: the parent sees the exit status
+            os._exit(OUT_OF_MEMORY_EXIT)
+        pickle.dump(("peak", None, _own_peak_rss_kb()), out)
         out.flush()
-        del data, answer
 
 
 if __name__ == "__main__":
