@@ -114,14 +114,52 @@ def _literals(pseudo: PseudonymColumn, rows: Sequence[int]) -> list[str | None]:
     return out
 
 
+# Up to this many rows, `copy_raw` hands psycopg the rows themselves: building a pandas frame
+# and its CSV costs ~2 ms whatever the size, four times the bare loop's whole file, and most
+# returns hold a few rows (issue 11, per-file cost).
+SMALL_COPY_ROWS = 200
+
+
+def _raw_rows(file_id: int, parsed: ParsedReturn, source: Source, keep: Sequence[int]) -> list[tuple[Any, ...]]:
+    """The kept rows as the raw table's columns, as Python values (`_py`) psycopg adapts."""
+    frame = parsed.frame
+    columns: list[list[Any]] = [[file_id] * len(keep)]
+    row_numbers = frame["row_number"].tolist()
+    columns.append([row_numbers[i] for i in keep])
+    for c in source.columns:
+        if c.type == "personal":
+            pseudo = parsed.pseudonyms.get(c.name)
+            columns.append([_array_literal(pseudo[i]) for i in keep] if pseudo is not None else [None] * len(keep))
+        elif c.name in frame:
+            values = frame[c.name].tolist()
+            columns.append([_py(values[i]) for i in keep])
+        else:
+            columns.append([None] * len(keep))
+    columns.append([parsed.extra[i] for i in keep])
+    return list(zip(*columns, strict=True))
+
+
+def raw_columns(source: Source) -> list[str]:
+    """The raw table's columns in the order `copy_raw` writes them."""
+    return ["file_id", "row_number", *(c.load_name for c in source.columns), "extra_columns"]
+
+
 def copy_raw(conn: psycopg.Connection, file_id: int, parsed: ParsedReturn, source: Source, keep: Sequence[int]) -> int:
-    """COPY the kept rows into `raw.<table>`, formatted as CSV by pandas in chunks.
+    """COPY the kept rows into `raw.<table>`: a few rows as they are, more formatted as CSV by pandas in chunks.
 
     pandas writes the CSV in C; building the rows in Python and letting psycopg
-    adapt each value was the slowest step of the intake (about 5x slower).
+    adapt each value was the slowest step of the intake on large files (about 5x
+    slower), but a frame's fixed cost dominates a file of a few rows (`SMALL_COPY_ROWS`).
     Empty unquoted fields are NULL for COPY's CSV format; the parsers never
-    produce empty strings, so nothing else is read as NULL.
+    produce empty strings, so nothing else is read as NULL (and both ways store the same
+    values: tests/intake/test_intake_store.py).
     """
+    if len(keep) <= SMALL_COPY_ROWS:
+        if keep:
+            with conn.cursor().copy(f"copy raw.{source.raw_table} ({', '.join(raw_columns(source))}) from stdin") as cp:
+                for row in _raw_rows(file_id, parsed, source, keep):
+                    cp.write_row(row)
+        return len(keep)
     out, packed = _raw_frame(file_id, parsed, source)
     target = list(out.columns)
     with conn.cursor().copy(f"copy raw.{source.raw_table} ({', '.join(target)}) from stdin (format csv)") as copy:

@@ -158,3 +158,48 @@ def test_a_store_that_fails_leaves_nothing_and_releases_the_claim(fresh_warehous
         assert held.execute(
             "select count(*) from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()"
         ).fetchone() == (0,)
+
+
+def _raw_content(conn: psycopg.Connection, table: str, file_id: int) -> list[str]:
+    return [
+        r[0]
+        for r in conn.execute(
+            f"select (to_jsonb(t) - 'file_id')::text from {table} t where file_id = %s order by row_number",
+            (file_id,),
+        )
+    ]
+
+
+def test_small_files_copied_row_by_row_store_what_the_csv_path_stores(conn, monkeypatch) -> None:
+    """`copy_raw` gives psycopg the rows of a small file (`load.SMALL_COPY_ROWS`) and formats a larger one
+    as CSV with pandas: every value of every column (typed, pseudonym arrays, extra columns) lands the
+    same either way, on the bundled sample's largest readable file of each source."""
+    from ingestion.contract.sources import SOURCES
+    from ingestion.intake import load
+    from ingestion.intake.readers.isolated import read_and_parse
+    from ingestion.intake.readers.limits import ReaderLimits
+
+    ensure_schema(conn)
+    largest: dict[str, Path] = {}
+    for path in sorted(SAMPLES.iterdir()):
+        code = path.name.split("_")[0]
+        if code in SOURCES and path.suffix in {".csv", ".xlsx"}:
+            if code not in largest or path.stat().st_size > largest[code].stat().st_size:
+                largest[code] = path
+    assert set(largest) == set(SOURCES)
+    compared = 0
+    for n, (code, path) in enumerate(sorted(largest.items())):
+        source = SOURCES[code]
+        parsed = read_and_parse(path.read_bytes(), path.suffix[1:], code, b"test-key", ReaderLimits.from_env()).parsed
+        keep = list(range(len(parsed.frame)))
+        assert 0 < len(keep) <= load.SMALL_COPY_ROWS, path.name
+        small, csv_path = 900_000 + 2 * n, 900_001 + 2 * n
+        load.copy_raw(conn, small, parsed, source, keep)
+        monkeypatch.setattr(load, "SMALL_COPY_ROWS", 0)  # the same rows through the pandas CSV
+        load.copy_raw(conn, csv_path, parsed, source, keep)
+        monkeypatch.setattr(load, "SMALL_COPY_ROWS", 200)
+        rows = _raw_content(conn, f"raw.{source.raw_table}", small)
+        assert rows == _raw_content(conn, f"raw.{source.raw_table}", csv_path)
+        assert len(rows) == len(keep)
+        compared += len(rows)
+    assert compared > 50
