@@ -56,10 +56,15 @@ from ingestion.intake.readers.isolated import IsolatedReader, ReadResult, shared
 from ingestion.intake.readers.limits import ReaderLimits
 from ingestion.intake.readers.table import FileData
 from ingestion.intake.registry import (
+    REGISTER_BATCH_BYTES,
+    REGISTER_BATCH_FILES,
+    Offer,
     Registration,
     apply_supersession,
     is_processed,
+    read_offer,
     register_file,
+    register_offers,
     return_lock,
     sha256_of,
 )
@@ -874,12 +879,29 @@ def register_entries(
     gets a `not_read` receipt instead (and is returned as such), never failing the others."""
     registered: list[tuple[str, Registration]] = []
     vanished: list[NotRead] = []
+    held: list[tuple[str, Offer]] = []
+    held_bytes = 0
+
+    def flush() -> None:
+        nonlocal held_bytes
+        for (relative, _), registration in zip(held, register_offers(conn, [o for _, o in held]), strict=True):
+            registered.append((relative, registration))
+        held.clear()
+        held_bytes = 0
+
+    # read in order and registered a few hundred at a time (`register_offers`: one round trip
+    # for all, where one file at a time cost ~1.4 ms of waiting each: 3 minutes for the decade)
     for path, relative in entries:
         try:
-            registered.append((relative, register_file(conn, path, relative)))
+            held.append((relative, read_offer(path, relative)))
         except (UnsafeEntry, OSError) as exc:
             vanished.append(vanished_entry(relative, exc))
             record_not_read(conn, vanished[-1:])
+            continue
+        held_bytes += len(held[-1][1].data)
+        if len(held) >= REGISTER_BATCH_FILES or held_bytes >= REGISTER_BATCH_BYTES:
+            flush()
+    flush()
     return registered, vanished
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,84 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# One statement per offer: the sealed original (once per SHA-256), the registry row (once per
+# bytes and name) and the offer's receipt. Data-modifying CTEs all run to completion; the
+# foreign keys are checked at the statement's end, when the content row is there.
+_REGISTER = """
+with content as (
+    insert into registry.file_contents (sha256, size_bytes, content)
+    values (%(sha256)s, %(size)s, %(sealed)s)
+    on conflict (sha256) do nothing
+), added as (
+    insert into registry.files (sha256, file_name) values (%(sha256)s, %(name)s)
+    on conflict (sha256, file_name) do nothing
+    returning file_id, status
+), registered as (
+    select file_id, status, true as is_new from added
+    union all
+    select file_id, status, false from registry.files
+    where sha256 = %(sha256)s and file_name = %(name)s and not exists (select from added)
+), receipt as (
+    insert into registry.receipts (sha256, file_name, outcome, entry_path, mtime_ns, size_bytes)
+    select %(sha256)s::text, %(name)s::text, case when is_new then 'new' else 'duplicate' end,
+        %(path)s::text, %(mtime)s::bigint, %(size)s::bigint
+    from registered
+    on conflict do nothing
+)
+select file_id, status, is_new from registered
+"""
+# Offers sent in one pipeline (one round trip): a few hundred files, or fewer large ones.
+REGISTER_BATCH_FILES = 200
+REGISTER_BATCH_BYTES = 64 << 20
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One file offered to the registry: its name, bytes and where in the inbox it lay (path, mtime)."""
+
+    file_name: str
+    data: bytes
+    entry_path: str | None = None
+    mtime_ns: int | None = None
+
+
+def _params(offer: Offer, key: bytes) -> dict[str, object]:
+    return {
+        "sha256": sha256_of(offer.data),
+        "size": len(offer.data),
+        "sealed": seal(offer.data, key),
+        "name": offer.file_name,
+        "path": offer.entry_path,
+        "mtime": offer.mtime_ns,
+    }
+
+
+def register_offers(conn: psycopg.Connection, offers: Sequence[Offer]) -> list[Registration]:
+    """Register the offers in order, in one pipeline: each is one statement and one round trip for all.
+
+    Store the original (sealed) and its registry row once; every offer leaves a receipt.
+    An offer is the inbox entry in one state (path, size, modification time): a rerun
+    over an unchanged inbox adds no receipt, a resend (a new copy) does. On an
+    autocommit connection the pipeline's statements commit together at its sync.
+    """
+    key = pseudonym_key()
+    params = [_params(o, key) for o in offers]
+    with conn.pipeline():
+        cursors = [conn.execute(_REGISTER, p) for p in params]
+    out: list[Registration] = []
+    for p, cursor in zip(params, cursors, strict=True):
+        row = cursor.fetchone()
+        if row is None:  # another intake added the row after this statement's snapshot: it is there now
+            row = conn.execute(_REGISTER, p).fetchone()
+        assert row is not None
+        out.append(
+            Registration(
+                file_id=row[0], sha256=str(p["sha256"]), file_name=str(p["name"]), is_new=row[2], status=row[1]
+            )
+        )
+    return out
+
+
 def register_bytes(
     conn: psycopg.Connection,
     file_name: str,
@@ -46,46 +125,25 @@ def register_bytes(
     entry_path: str | None = None,
     mtime_ns: int | None = None,
 ) -> Registration:
-    """Store the original (sealed) and its registry row once; every offer leaves a receipt.
-
-    An offer is the inbox entry in one state (path, size, modification time): a
-    rerun over an unchanged inbox adds no receipt, a resend (a new copy) does.
-    """
-    digest = sha256_of(data)
-    sealed = seal(data, pseudonym_key())
-    with conn.transaction():
-        conn.execute(
-            "insert into registry.file_contents (sha256, size_bytes, content) values (%s, %s, %s)"
-            " on conflict (sha256) do nothing",
-            (digest, len(data), sealed),
-        )
-        row = conn.execute(
-            "insert into registry.files (sha256, file_name) values (%s, %s)"
-            " on conflict (sha256, file_name) do nothing returning file_id, status",
-            (digest, file_name),
-        ).fetchone()
-        is_new = row is not None
-        if row is None:
-            row = conn.execute(
-                "select file_id, status from registry.files where sha256 = %s and file_name = %s", (digest, file_name)
-            ).fetchone()
-        conn.execute(
-            "insert into registry.receipts (sha256, file_name, outcome, entry_path, mtime_ns, size_bytes)"
-            " values (%s, %s, %s, %s, %s, %s) on conflict do nothing",
-            (digest, file_name, "new" if is_new else "duplicate", entry_path, mtime_ns, len(data)),
-        )
-    assert row is not None
-    return Registration(file_id=row[0], sha256=digest, file_name=file_name, is_new=is_new, status=row[1])
+    """Register one file's bytes (see `register_offers`)."""
+    (registration,) = register_offers(conn, [Offer(file_name, data, entry_path, mtime_ns)])
+    return registration
 
 
-def register_file(conn: psycopg.Connection, path: Path, relative: str | None = None) -> Registration:
-    """Register one regular file of the inbox (links and special files are refused, see `ingestion.intake.inbox`)."""
+def read_offer(path: Path, relative: str | None = None) -> Offer:
+    """An inbox file as an offer (links and special files are refused, see `ingestion.intake.inbox`)."""
     from ingestion.intake.inbox import read_regular_file
     from ingestion.intake.readers.limits import ReaderLimits
 
     st = os.lstat(path)
     data = read_regular_file(path, ReaderLimits.from_env().max_file_bytes)
-    return register_bytes(conn, path.name, data, relative or path.name, st.st_mtime_ns)
+    return Offer(path.name, data, relative or path.name, st.st_mtime_ns)
+
+
+def register_file(conn: psycopg.Connection, path: Path, relative: str | None = None) -> Registration:
+    """Register one regular file of the inbox."""
+    (registration,) = register_offers(conn, [read_offer(path, relative)])
+    return registration
 
 
 def is_processed(conn: psycopg.Connection, sha256: str, file_name: str) -> bool:
