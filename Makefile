@@ -65,7 +65,7 @@ bench-national: venv ## national scale, small form (3 provinces, 2 years): intak
 	$(PY) -m bench.national --provinces 3 --years 2024-2025 --name national-small
 
 bench-national-full: venv ## national scale, full form by hand (34 provinces, 2016-2025; long)
-	$(PY) -m bench.national --provinces 34 --years 2016-2025 --large-csv-rows 1000000 --name national
+	$(PY) -m bench.national --provinces 34 --years 2016-2025 --large-csv-rows 1000000 --name national --inbox-cache bench/results/national-cache-data
 
 office: ## LibreOffice, poppler and the print fonts (Debian packages) the PDF checks and pictures use
 	bash scripts/install_office.sh

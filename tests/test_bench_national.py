@@ -48,3 +48,31 @@ def test_bare_loop_copies_every_row_of_every_file(fresh_warehouse_url: str, tmp_
     assert sum(per_file.values()) == rows
     assert per_file["dieutra_CA-HUYEN-HOANGHOA_2024-Y.csv"] == csv_rows
     assert per_file["thanhtra_TT-TINH_2024-Y.xlsx"] > 10
+
+
+def test_the_inbox_cache_generates_once_and_copies_the_same_files(tmp_path: Path) -> None:
+    """`--inbox-cache`: the first run generates into the cache, the next one with the same options takes
+    a hard-linked copy (no generator run), and other options generate afresh."""
+    import os
+
+    from bench.national import generate
+
+    env = dict(os.environ) | {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    cache, logs = tmp_path / "cache", tmp_path / "logs"
+    logs.mkdir()
+    options = ["--provinces", "2", "--years", "2025", "--no-bad"]
+    runs = []
+    for n in range(2):
+        work = tmp_path / f"work{n}"
+        work.mkdir()
+        runs.append((generate(options, work, cache, env, logs), work))
+    (first, w0), (second, w1) = runs
+    assert first.name == "generate" and second.name == "generate (cached copy)"
+    names = sorted(p.name for p in (w0 / "returns").rglob("*") if p.is_file())
+    assert names and names == sorted(p.name for p in (w1 / "returns").rglob("*") if p.is_file())
+    one = next(p for p in (w1 / "returns").rglob("*") if p.is_file())
+    assert one.stat().st_nlink > 1  # a link to the cache's file, not a copy
+    assert (w1 / "reference").is_dir()
+    work = tmp_path / "work2"
+    work.mkdir()
+    assert generate([*options[:3], "2024", "--no-bad"], work, cache, env, logs).name == "generate"
