@@ -309,13 +309,6 @@ def _claim_key(file_id: int) -> tuple[int, int]:
     return (CLAIM_NAMESPACE, file_id % 2_147_483_647)
 
 
-def _claim(conn: psycopg.Connection, file_id: int, wait: bool) -> bool:
-    if wait:
-        conn.execute("select pg_advisory_lock(%s, %s)", _claim_key(file_id))
-        return True
-    return bool(conn.execute("select pg_try_advisory_lock(%s, %s)", _claim_key(file_id)).fetchone()[0])  # type: ignore[index]
-
-
 def _unclaim(conn: psycopg.Connection, file_id: int) -> None:
     with contextlib.suppress(psycopg.Error):  # a lost connection has released the claim already
         conn.execute("select pg_advisory_unlock(%s, %s)", _claim_key(file_id))
