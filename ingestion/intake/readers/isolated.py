@@ -16,8 +16,9 @@ and is replaced after a failure or when it has grown. Requests and answers are
 pickles streamed over its stdin/stdout (both ends are this module): `pickle.dump`
 writes to the pipe frame by frame and `pickle.load` reads them back, so neither
 side ever holds the whole pickle of a 1M-row return as one more copy next to the
-objects (about 0.25 GB on each side, issue 11). Each answer is followed by a second
-small pickle with the child's peak memory, measured after the answer was written.
+objects (about 0.25 GB on each side, issue 11). Each answer is followed by one pickle
+per parsed column, then a small one with the child's peak memory, measured after the
+answer was written; the parent reads them through one buffered reader per child.
 
 `PCTN_READER_ISOLATION=inprocess` reads in the calling process instead; it exists
 only so the benchmark can measure what the isolation costs, never for production.
